@@ -1,0 +1,119 @@
+//! The domain's errors. Each variant has a stable code that every surface (admin API,
+//! SCIM, OAuth, HTML pages) maps in one place to its own error format.
+
+use crate::store::StoreError;
+use serde::Serialize;
+use std::fmt;
+
+/// One invalid field of an input, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), reason: reason.into() }
+    }
+
+    /// The same error with its field placed under `parent` (`country` → `attributes.country`).
+    pub fn within(self, parent: &str) -> Self {
+        Self { field: format!("{parent}.{}", self.field), reason: self.reason }
+    }
+}
+
+/// Stable, documented error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Validation,
+    NotFound,
+    Duplicate,
+    EditConflict,
+    Unauthenticated,
+    Forbidden,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Validation => "validation",
+            Self::NotFound => "not_found",
+            Self::Duplicate => "duplicate",
+            Self::EditConflict => "edit_conflict",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What went wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The input broke one or more rules; nothing was written.
+    #[error("the input is not valid")]
+    Validation(Vec<FieldError>),
+    /// The object does not exist in this tenant (or the caller may not know it exists).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A value that must be unique in the tenant is already taken.
+    #[error("{field} is already in use")]
+    Duplicate { field: &'static str },
+    /// The object changed concurrently too often to apply the change; retrying may succeed.
+    #[error("the object was changed concurrently; retry")]
+    EditConflict,
+    /// No valid credentials were presented.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The credentials lack the scope this needs.
+    #[error("the token lacks the scope '{0}'")]
+    Forbidden(&'static str),
+    /// The database cannot be reached or is full; retrying later may succeed.
+    #[error("the service is temporarily unavailable")]
+    Unavailable(#[source] StoreError),
+    /// A fault of ours; the details go to the log, never to the caller.
+    #[error("internal error")]
+    Internal(#[source] StoreError),
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Validation(_) => ErrorCode::Validation,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Duplicate { .. } => ErrorCode::Duplicate,
+            Self::EditConflict => ErrorCode::EditConflict,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, reason)])
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate { field } => Self::Duplicate { field },
+            StoreError::VersionConflict => Self::EditConflict,
+            StoreError::Unavailable(_) => Self::Unavailable(error),
+            StoreError::Database(_) | StoreError::Corrupt(_) => Self::Internal(error),
+        }
+    }
+}

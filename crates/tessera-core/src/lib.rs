@@ -1,0 +1,24 @@
+//! Tessera's domain: typed values (parsed, never re-validated), entities, the ports the
+//! outside world plugs into (`Store`, `Clock`) and the services that apply the business
+//! rules. This crate knows nothing of HTTP or SQL; every decision that can be a pure
+//! function of its inputs and `now` is one.
+
+pub mod api_token;
+pub mod attributes;
+pub mod auth;
+pub mod clock;
+pub mod email;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod page;
+pub mod password_hash;
+pub mod phone;
+pub mod secret;
+pub mod service;
+pub mod store;
+pub mod tenant;
+pub mod user;
+
+pub use error::{CoreError, ErrorCode};
+pub use service::Core;

@@ -1,0 +1,74 @@
+//! The services: one method per use case, each taking its authorization proof, applying the
+//! pure rules of the domain and making one unit of work in the store.
+
+mod events;
+mod tenants;
+mod tokens;
+mod users;
+
+pub use tenants::{NewTenant, TenantPatch};
+pub use tokens::{CreatedApiToken, NewApiToken};
+pub use users::{NewUser, UserSearch};
+
+use crate::clock::Clock;
+use crate::error::CoreError;
+use crate::secret::SecretHash;
+use crate::store::Store;
+use crate::tenant::Tenant;
+use std::sync::Arc;
+
+/// How often a read-modify-write is retried when another writer got there first.
+const EDIT_RETRIES: usize = 5;
+
+/// Tessera's domain services, shared by every surface.
+#[derive(Debug, Clone)]
+pub struct Core {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    bootstrap_token: Option<SecretHash>,
+    default_tenant: Tenant,
+}
+
+impl Core {
+    /// Wires the services and makes sure the default tenant exists.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        bootstrap_token: Option<SecretHash>,
+    ) -> Result<Self, CoreError> {
+        let default_tenant = tenants::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
+        Ok(Self { store, clock, bootstrap_token, default_tenant })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn default_tenant(&self) -> &Tenant {
+        &self.default_tenant
+    }
+
+    /// Is the database reachable?
+    pub async fn ready(&self) -> Result<(), CoreError> {
+        self.store.ping().await.map_err(CoreError::from)
+    }
+}
+
+/// Runs `attempt` again while it ends in an edit conflict, a bounded number of times.
+async fn retry_on_conflict<T, F, Fut>(mut attempt: F) -> Result<T, CoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CoreError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(CoreError::EditConflict) if tries < EDIT_RETRIES => tries += 1,
+            other => return other,
+        }
+    }
+}

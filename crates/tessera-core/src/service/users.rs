@@ -1,0 +1,218 @@
+//! User use cases: create (light or with a password hash), read, search, patch, disable,
+//! enable, delete.
+
+use super::{Core, retry_on_conflict};
+use crate::attributes::AttributeSchema;
+use crate::auth::Authorized;
+use crate::email::Email;
+use crate::error::{CoreError, FieldError};
+use crate::event::{Event, kinds};
+use crate::ids::UserId;
+use crate::page::{Page, PageRequest};
+use crate::password_hash::PasswordHash;
+use crate::store::NewUserRecord;
+use crate::user::{Profile, ProfilePatch, User, UserQuery, UserStatus};
+use serde_json::json;
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+/// Input of user creation.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub profile: Profile,
+    /// A password hash from elsewhere; with one the user is `active`, without `light`.
+    pub password_hash: Option<PasswordHash>,
+}
+
+/// The admin search, as typed by a person; attribute values are parsed per the schema.
+#[derive(Debug, Clone, Default)]
+pub struct UserSearch {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<UserStatus>,
+    pub attributes: Vec<(String, String)>,
+}
+
+fn subject(id: UserId) -> String {
+    format!("user:{id}")
+}
+
+/// The canonical profile, or every reason it is not acceptable.
+fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, CoreError> {
+    let mut errors = Vec::new();
+    let profile = match profile.normalize() {
+        Ok(profile) => Some(profile),
+        Err(mut found) => {
+            errors.append(&mut found);
+            None
+        }
+    };
+    if let Some(profile) = &profile
+        && let Err(found) = schema.validate_values(&profile.attributes)
+    {
+        errors.extend(found.into_iter().map(|e: FieldError| e.within("attributes")));
+    }
+    match profile {
+        Some(profile) if errors.is_empty() => Ok(profile),
+        _ => Err(CoreError::Validation(errors)),
+    }
+}
+
+fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
+    schema.index_entries(&user.profile.attributes).into_iter().collect()
+}
+
+fn new_user_record(auth: &Authorized, new: NewUser, schema: &AttributeSchema, now: OffsetDateTime, source: &str) -> Result<NewUserRecord, CoreError> {
+    let profile = validated(new.profile, schema)?;
+    let status = if new.password_hash.is_some() { UserStatus::Active } else { UserStatus::Light };
+    let user = User {
+        id: UserId::new_at(now),
+        tenant_id: auth.tenant_id(),
+        status,
+        profile,
+        password_hash: new.password_hash,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let event = Event::new(
+        user.tenant_id,
+        now,
+        auth.actor(),
+        kinds::USER_CREATED,
+        subject(user.id),
+        json!({"status": status.as_str(), "source": source}),
+    );
+    Ok(NewUserRecord { user, event })
+}
+
+impl Core {
+    pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<User, CoreError> {
+        let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+        let record = new_user_record(auth, new, &schema, self.clock.now(), "admin_api")?;
+        self.store.insert_user(&record.user, &index_of(&schema, &record.user), &record.event).await?;
+        Ok(record.user)
+    }
+
+    /// Creates many users in one transaction (imports, seeding): all or none. Emails must
+    /// be unique within the batch too.
+    pub async fn create_users(&self, auth: &Authorized, batch: Vec<NewUser>, source: &str) -> Result<Vec<User>, CoreError> {
+        let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+        let now = self.clock.now();
+        let mut records = Vec::with_capacity(batch.len());
+        let mut emails = HashSet::new();
+        for (row, new) in batch.into_iter().enumerate() {
+            let record = new_user_record(auth, new, &schema, now, source)
+                .map_err(|error| match error {
+                    CoreError::Validation(errors) => CoreError::Validation(errors.into_iter().map(|e| e.within(&format!("users[{row}]"))).collect()),
+                    other => other,
+                })?;
+            if let Some(email) = record.user.primary_email()
+                && !emails.insert(email.normalized().to_owned())
+            {
+                return Err(CoreError::Duplicate { field: "email" });
+            }
+            records.push(record);
+        }
+        let index: Vec<Vec<(String, String)>> = records.iter().map(|r| index_of(&schema, &r.user)).collect();
+        self.store.insert_users(&records, &index).await?;
+        Ok(records.into_iter().map(|record| record.user).collect())
+    }
+
+    /// The user, unless it does not exist or was deleted.
+    pub async fn get_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
+        match self.store.user_by_id(auth.tenant_id(), id).await? {
+            Some(user) if user.status != UserStatus::Deleted => Ok(user),
+            _ => Err(CoreError::NotFound("user")),
+        }
+    }
+
+    pub async fn user_by_email(&self, auth: &Authorized, email: &Email) -> Result<User, CoreError> {
+        self.store.user_by_email(auth.tenant_id(), email).await?.ok_or(CoreError::NotFound("user"))
+    }
+
+    pub async fn search_users(&self, auth: &Authorized, search: UserSearch, page: PageRequest) -> Result<Page<User>, CoreError> {
+        let email = search
+            .email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|e| CoreError::invalid("email", e.to_string()))?;
+        let attributes = if search.attributes.is_empty() {
+            Vec::new()
+        } else {
+            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            search
+                .attributes
+                .iter()
+                .map(|(name, text)| Ok((name.clone(), schema.search_term(name, text).map_err(|e| e.within("attribute"))?)))
+                .collect::<Result<Vec<_>, FieldError>>()
+                .map_err(|e| CoreError::Validation(vec![e]))?
+        };
+        let name_prefix = search.name.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
+        if name_prefix.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            return Err(CoreError::invalid("name", "at most 200 characters"));
+        }
+        let query = UserQuery { email, name_prefix, status: search.status, attributes };
+        Ok(self.store.search_users(auth.tenant_id(), &query, page).await?)
+    }
+
+    /// Applies a merge patch to the profile; a patch that changes nothing writes nothing.
+    pub async fn update_user(&self, auth: &Authorized, id: UserId, patch: &ProfilePatch) -> Result<User, CoreError> {
+        retry_on_conflict(|| async {
+            let current = self.get_user(auth, id).await?;
+            let (profile, changed) = patch.apply(&current.profile);
+            if changed.is_empty() {
+                return Ok(current);
+            }
+            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let now = self.clock.now();
+            let next = User { profile: validated(profile, &schema)?, updated_at: now, version: current.version + 1, ..current.clone() };
+            let event = Event::new(next.tenant_id, now, auth.actor(), kinds::USER_UPDATED, subject(id), json!({"changed": changed}));
+            self.store.update_user(&next, current.version, &index_of(&schema, &next), &event).await?;
+            Ok(next)
+        })
+        .await
+    }
+
+    /// Blocks the user from signing in; their data stays.
+    pub async fn disable_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
+        self.change_status(auth, id, kinds::USER_DISABLED, |_| UserStatus::Disabled).await
+    }
+
+    /// Lifts a block: the user returns to `active` if they have credentials, else `light`.
+    pub async fn enable_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
+        self.change_status(auth, id, kinds::USER_ENABLED, User::enabled_status).await
+    }
+
+    async fn change_status(&self, auth: &Authorized, id: UserId, kind: &str, next_status: impl Fn(&User) -> UserStatus) -> Result<User, CoreError> {
+        retry_on_conflict(|| async {
+            let current = self.get_user(auth, id).await?;
+            let status = next_status(&current);
+            if status == current.status {
+                return Ok(current);
+            }
+            let now = self.clock.now();
+            let next = User { status, updated_at: now, version: current.version + 1, ..current.clone() };
+            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let event = Event::new(next.tenant_id, now, auth.actor(), kind, subject(id), json!({"from": current.status.as_str(), "to": status.as_str()}));
+            self.store.update_user(&next, current.version, &index_of(&schema, &next), &event).await?;
+            Ok(next)
+        })
+        .await
+    }
+
+    /// Erases the user's personal data and credentials, leaving a tombstone with the id.
+    pub async fn delete_user(&self, auth: &Authorized, id: UserId) -> Result<(), CoreError> {
+        retry_on_conflict(|| async {
+            let current = self.get_user(auth, id).await?;
+            let version = current.version;
+            let now = self.clock.now();
+            let tombstone = current.into_tombstone(now);
+            let event = Event::new(tombstone.tenant_id, now, auth.actor(), kinds::USER_DELETED, subject(id), json!({}));
+            self.store.update_user(&tombstone, version, &[], &event).await?;
+            Ok(())
+        })
+        .await
+    }
+}

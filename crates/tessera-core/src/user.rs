@@ -1,0 +1,401 @@
+//! Users (customers): their status, profile and identifiers, and the pure rules that keep
+//! a profile consistent. Field names follow OpenID Connect's standard claims.
+
+use crate::email::Email;
+use crate::ids::{TenantId, UserId};
+use crate::password_hash::PasswordHash;
+use crate::phone::PhoneNumber;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashSet};
+use time::OffsetDateTime;
+
+pub const MAX_EMAILS: usize = 10;
+pub const MAX_PHONES: usize = 10;
+pub const MAX_EXTERNAL_IDS: usize = 20;
+const MAX_NAME_CHARS: usize = 200;
+
+/// Where a user is in their lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Known by attributes only (e.g. left an email for a catalogue); cannot sign in.
+    Light,
+    /// Has credentials and may sign in.
+    Active,
+    /// Blocked by an administrator; keeps its data.
+    Disabled,
+    /// Erased: a tombstone keeping only the id, so that references stay meaningful.
+    Deleted,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "light" => Some(Self::Light),
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            "deleted" => Some(Self::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// What an email address may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailPurpose {
+    Signin,
+    Security,
+    Billing,
+    Marketing,
+}
+
+/// One of a user's email addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEmail {
+    pub value: Email,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(default)]
+    pub purposes: BTreeSet<EmailPurpose>,
+}
+
+/// One of a user's phone numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPhone {
+    pub value: PhoneNumber,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub verified: bool,
+}
+
+/// The id a source system (CRM, shop, HR) knows the user by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExternalId {
+    pub source: String,
+    pub value: String,
+}
+
+/// Everything about a user that an administrator or the user may edit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Display name (OIDC `name`).
+    pub name: Option<String>,
+    /// BCP 47 language tag, e.g. `de-CH`.
+    pub locale: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin` (OIDC `zoneinfo`).
+    pub zoneinfo: Option<String>,
+    pub emails: Vec<UserEmail>,
+    pub phone_numbers: Vec<UserPhone>,
+    pub external_ids: Vec<ExternalId>,
+    /// Values of the tenant's custom attributes.
+    pub attributes: Map<String, Value>,
+}
+
+/// A user of one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    pub status: UserStatus,
+    pub profile: Profile,
+    pub password_hash: Option<PasswordHash>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+impl User {
+    pub fn primary_email(&self) -> Option<&Email> {
+        self.profile.emails.iter().find(|email| email.primary).map(|email| &email.value)
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.password_hash.is_some()
+    }
+
+    /// The status a re-enabled user returns to.
+    pub fn enabled_status(&self) -> UserStatus {
+        if self.has_credentials() { UserStatus::Active } else { UserStatus::Light }
+    }
+
+    /// The tombstone left by deletion: the id and times stay, personal data goes.
+    pub fn into_tombstone(self, at: OffsetDateTime) -> Self {
+        Self {
+            status: UserStatus::Deleted,
+            profile: Profile::default(),
+            password_hash: None,
+            updated_at: at,
+            version: self.version + 1,
+            ..self
+        }
+    }
+}
+
+use crate::error::FieldError;
+
+fn error(field: &str, reason: impl Into<String>) -> FieldError {
+    FieldError::new(field, reason)
+}
+
+impl Profile {
+    /// Brings a profile into its canonical form and checks the rules that span fields:
+    /// trimmed names, exactly one primary email and phone when there are any, no address
+    /// twice, bounded lists, well-formed locale and zone.
+    pub fn normalize(mut self) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("given_name", &mut self.given_name),
+            ("family_name", &mut self.family_name),
+            ("name", &mut self.name),
+        ] {
+            *value = value.take().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+            if value.as_ref().is_some_and(|v| v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control)) {
+                errors.push(error(field, format!("at most {MAX_NAME_CHARS} characters, no control characters")));
+            }
+        }
+        if self.locale.as_deref().is_some_and(|l| !is_language_tag(l)) {
+            errors.push(error("locale", "must be a BCP 47 language tag such as 'en' or 'de-CH'"));
+        }
+        if self.zoneinfo.as_deref().is_some_and(|z| !is_zone_name(z)) {
+            errors.push(error("zoneinfo", "must be an IANA time zone such as 'Europe/Berlin'"));
+        }
+        check_primary(&mut self.emails, "emails", MAX_EMAILS, |e| &mut e.primary, &mut errors);
+        check_primary(&mut self.phone_numbers, "phone_numbers", MAX_PHONES, |p| &mut p.primary, &mut errors);
+        let mut seen = HashSet::new();
+        if self.emails.iter().any(|email| !seen.insert(email.value.normalized().to_owned())) {
+            errors.push(error("emails", "the same address appears twice"));
+        }
+        let mut seen = HashSet::new();
+        if self.phone_numbers.iter().any(|phone| !seen.insert(phone.value.clone())) {
+            errors.push(error("phone_numbers", "the same number appears twice"));
+        }
+        if self.external_ids.len() > MAX_EXTERNAL_IDS {
+            errors.push(error("external_ids", format!("at most {MAX_EXTERNAL_IDS}")));
+        }
+        let mut seen = HashSet::new();
+        for external in &self.external_ids {
+            if !(1..=100).contains(&external.source.len()) || !(1..=256).contains(&external.value.len()) {
+                errors.push(error("external_ids", "source is 1-100 and value 1-256 characters"));
+            }
+            if !seen.insert(&external.source) {
+                errors.push(error("external_ids", format!("two ids for source '{}'", external.source)));
+            }
+        }
+        if errors.is_empty() { Ok(self) } else { Err(errors) }
+    }
+}
+
+/// The first entry becomes primary when none is marked; more than one primary is an error.
+fn check_primary<T>(
+    items: &mut [T],
+    field: &str,
+    max: usize,
+    primary: impl Fn(&mut T) -> &mut bool,
+    errors: &mut Vec<FieldError>,
+) {
+    if items.len() > max {
+        errors.push(error(field, format!("at most {max}")));
+    }
+    let primaries = items.iter_mut().map(|item| *primary(item)).filter(|is_primary| *is_primary).count();
+    match (primaries, items.first_mut()) {
+        (0, Some(first)) => *primary(first) = true,
+        (0 | 1, _) => {}
+        _ => errors.push(error(field, "only one can be primary")),
+    }
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    tag.len() <= 35
+        && tag.split('-').enumerate().all(|(i, part)| {
+            let len_ok = if i == 0 { (2..=3).contains(&part.len()) } else { (1..=8).contains(&part.len()) };
+            len_ok && part.bytes().all(|b| b.is_ascii_alphanumeric()) && (i > 0 || part.bytes().all(|b| b.is_ascii_alphabetic()))
+        })
+}
+
+fn is_zone_name(zone: &str) -> bool {
+    (1..=64).contains(&zone.len())
+        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+        && !zone.starts_with('/')
+        && !zone.ends_with('/')
+}
+
+/// A change to a profile with JSON merge patch semantics (RFC 7396): a field left out stays,
+/// `Some(None)` clears it, lists are replaced whole, and attributes merge key by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfilePatch {
+    pub given_name: Option<Option<String>>,
+    pub family_name: Option<Option<String>>,
+    pub name: Option<Option<String>>,
+    pub locale: Option<Option<String>>,
+    pub zoneinfo: Option<Option<String>>,
+    pub emails: Option<Vec<UserEmail>>,
+    pub phone_numbers: Option<Vec<UserPhone>>,
+    pub external_ids: Option<Vec<ExternalId>>,
+    /// `None` for a key removes that attribute.
+    pub attributes: Option<Map<String, Value>>,
+}
+
+impl ProfilePatch {
+    /// The patched profile and the names of the fields whose value changed.
+    pub fn apply(&self, profile: &Profile) -> (Profile, Vec<&'static str>) {
+        let mut next = profile.clone();
+        let mut changed = Vec::new();
+        let scalars: [(&'static str, &Option<Option<String>>, &mut Option<String>); 5] = [
+            ("given_name", &self.given_name, &mut next.given_name),
+            ("family_name", &self.family_name, &mut next.family_name),
+            ("name", &self.name, &mut next.name),
+            ("locale", &self.locale, &mut next.locale),
+            ("zoneinfo", &self.zoneinfo, &mut next.zoneinfo),
+        ];
+        for (field, patch, target) in scalars {
+            if let Some(value) = patch {
+                if target != value {
+                    changed.push(field);
+                }
+                target.clone_from(value);
+            }
+        }
+        if let Some(emails) = &self.emails {
+            if *emails != next.emails {
+                changed.push("emails");
+            }
+            next.emails.clone_from(emails);
+        }
+        if let Some(phones) = &self.phone_numbers {
+            if *phones != next.phone_numbers {
+                changed.push("phone_numbers");
+            }
+            next.phone_numbers.clone_from(phones);
+        }
+        if let Some(ids) = &self.external_ids {
+            if *ids != next.external_ids {
+                changed.push("external_ids");
+            }
+            next.external_ids.clone_from(ids);
+        }
+        if let Some(attributes) = &self.attributes {
+            let before = next.attributes.clone();
+            for (key, value) in attributes {
+                if value.is_null() {
+                    next.attributes.remove(key);
+                } else {
+                    next.attributes.insert(key.clone(), value.clone());
+                }
+            }
+            if before != next.attributes {
+                changed.push("attributes");
+            }
+        }
+        (next, changed)
+    }
+}
+
+/// Filters of the admin user search; all given filters must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserQuery {
+    /// Any of the user's emails equals this one (case-insensitively).
+    pub email: Option<Email>,
+    /// Given, family or display name starts with this text (case-insensitively).
+    pub name_prefix: Option<String>,
+    /// Without a status, deleted users are left out.
+    pub status: Option<UserStatus>,
+    /// `(attribute, indexed value)` pairs, as produced by `AttributeSchema::search_term`.
+    pub attributes: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn email(value: &str) -> UserEmail {
+        UserEmail { value: Email::parse(value).unwrap(), primary: false, verified: false, purposes: BTreeSet::new() }
+    }
+
+    #[test]
+    fn first_email_becomes_primary_and_names_are_trimmed() {
+        let profile = Profile {
+            given_name: Some("  Ada ".into()),
+            family_name: Some("   ".into()),
+            emails: vec![email("a@example.com"), email("b@example.com")],
+            ..Profile::default()
+        }
+        .normalize()
+        .unwrap();
+        assert_eq!(profile.given_name.as_deref(), Some("Ada"));
+        assert_eq!(profile.family_name, None);
+        assert!(profile.emails[0].primary && !profile.emails[1].primary);
+    }
+
+    #[test]
+    fn inconsistent_profiles_list_every_problem() {
+        let mut first = email("A@example.com");
+        first.primary = true;
+        let mut second = email("a@EXAMPLE.com");
+        second.primary = true;
+        let errors = Profile {
+            locale: Some("not a tag".into()),
+            emails: vec![first, second],
+            external_ids: vec![
+                ExternalId { source: "crm".into(), value: "1".into() },
+                ExternalId { source: "crm".into(), value: "2".into() },
+            ],
+            ..Profile::default()
+        }
+        .normalize()
+        .unwrap_err();
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(text.join("\n"), @r"
+        locale: must be a BCP 47 language tag such as 'en' or 'de-CH'
+        emails: only one can be primary
+        emails: the same address appears twice
+        external_ids: two ids for source 'crm'
+        ");
+    }
+
+    #[test]
+    fn merge_patch_semantics() {
+        let profile = Profile {
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
+            attributes: json!({"a": 1, "b": 2}).as_object().cloned().unwrap(),
+            ..Profile::default()
+        };
+        let patch = ProfilePatch {
+            given_name: Some(Some("Augusta".into())),
+            family_name: Some(None),
+            locale: None,
+            attributes: json!({"a": null, "c": 3}).as_object().cloned(),
+            ..ProfilePatch::default()
+        };
+        let (next, changed) = patch.apply(&profile);
+        assert_eq!(next.given_name.as_deref(), Some("Augusta"));
+        assert_eq!(next.family_name, None);
+        assert_eq!(Value::Object(next.attributes), json!({"b": 2, "c": 3}));
+        assert_eq!(changed, vec!["given_name", "family_name", "attributes"]);
+        assert!(ProfilePatch::default().apply(&profile).1.is_empty());
+    }
+
+    #[test]
+    fn language_tags_and_zones() {
+        assert!(is_language_tag("de-CH") && is_language_tag("en") && is_language_tag("zh-Hant-TW"));
+        assert!(!is_language_tag("d") && !is_language_tag("12-ab") && !is_language_tag("en_US"));
+        assert!(is_zone_name("Europe/Berlin") && is_zone_name("UTC") && !is_zone_name("Europe Berlin"));
+    }
+}

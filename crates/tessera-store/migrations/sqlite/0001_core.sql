@@ -1,0 +1,88 @@
+-- Tessera core schema (SQLite). Times are Unix microseconds; ids are UUIDv7 as 16-byte blobs.
+
+CREATE TABLE tenants (
+    id               BLOB PRIMARY KEY,
+    slug             TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    settings         TEXT NOT NULL,
+    attribute_schema TEXT NOT NULL DEFAULT '{"attributes":[]}',
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    version          INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX tenants_slug_unique ON tenants (slug);
+
+CREATE TABLE tenant_domains (
+    domain    TEXT PRIMARY KEY,
+    tenant_id BLOB NOT NULL REFERENCES tenants (id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX tenant_domains_tenant ON tenant_domains (tenant_id);
+
+CREATE TABLE users (
+    id            BLOB PRIMARY KEY,
+    tenant_id     BLOB NOT NULL REFERENCES tenants (id),
+    status        TEXT NOT NULL CHECK (status IN ('light', 'active', 'disabled', 'deleted')),
+    profile       TEXT NOT NULL,
+    -- lower-cased given, family and display names, each preceded by U+001F, for prefix search
+    search_names  TEXT NOT NULL,
+    password_hash TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    version       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX users_tenant ON users (tenant_id, id);
+
+CREATE TABLE user_emails (
+    user_id    BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    tenant_id  BLOB NOT NULL,
+    address    TEXT NOT NULL,
+    is_primary INTEGER NOT NULL,
+    PRIMARY KEY (user_id, address)
+) STRICT;
+CREATE UNIQUE INDEX user_emails_primary_unique ON user_emails (tenant_id, address) WHERE is_primary = 1;
+CREATE INDEX user_emails_address ON user_emails (tenant_id, address);
+
+CREATE TABLE user_external_ids (
+    user_id   BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    tenant_id BLOB NOT NULL,
+    source    TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, source, value)
+) STRICT;
+CREATE INDEX user_external_ids_user ON user_external_ids (user_id);
+
+CREATE TABLE user_attribute_values (
+    user_id   BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    tenant_id BLOB NOT NULL,
+    name      TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (user_id, name)
+) STRICT;
+CREATE INDEX user_attribute_values_search ON user_attribute_values (tenant_id, name, value, user_id);
+
+CREATE TABLE api_tokens (
+    id          BLOB PRIMARY KEY,
+    tenant_id   BLOB NOT NULL REFERENCES tenants (id),
+    name        TEXT NOT NULL,
+    scopes      TEXT NOT NULL,
+    secret_hash BLOB NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER,
+    revoked_at  INTEGER
+) STRICT;
+CREATE UNIQUE INDEX api_tokens_secret_hash_unique ON api_tokens (secret_hash);
+CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id);
+
+CREATE TABLE events (
+    id          BLOB PRIMARY KEY,
+    tenant_id   BLOB NOT NULL,
+    occurred_at INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    payload     TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_tenant ON events (tenant_id, id);
+CREATE INDEX events_subject ON events (tenant_id, subject, id);
+CREATE INDEX events_kind ON events (tenant_id, kind, id);

@@ -1,0 +1,177 @@
+//! What both backends share between a row and a domain value: the parts of each entity as
+//! plain values, and their conversion. Only the column types differ per backend.
+
+use crate::errors::corrupt;
+use std::collections::BTreeSet;
+use tessera_core::api_token::{ApiToken, Scope};
+use tessera_core::event::{Actor, Event};
+use tessera_core::ids::{ApiTokenId, EventId, TenantId, UserId};
+use tessera_core::password_hash::PasswordHash;
+use tessera_core::secret::SecretHash;
+use tessera_core::store::StoreResult;
+use tessera_core::tenant::{Domain, Tenant, TenantSettings, TenantSlug};
+use tessera_core::user::{Profile, User, UserStatus};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Separates names in `users.search_names`; a prefix search looks for it followed by the prefix.
+pub(crate) const NAME_SEPARATOR: char = '\u{1f}';
+
+/// The lower-cased names of a profile, each preceded by the separator.
+pub(crate) fn search_names(profile: &Profile) -> String {
+    [&profile.given_name, &profile.family_name, &profile.name]
+        .into_iter()
+        .flatten()
+        .map(|name| format!("{NAME_SEPARATOR}{}", name.to_lowercase()))
+        .collect()
+}
+
+/// The `LIKE` pattern for names starting with `prefix`, with `\` as the escape character.
+pub(crate) fn name_prefix_pattern(prefix: &str) -> String {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            other => vec![other],
+        })
+        .collect();
+    format!("%{NAME_SEPARATOR}{escaped}%")
+}
+
+pub(crate) struct TenantParts {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    pub domains: Vec<String>,
+    pub settings: TenantSettings,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+impl TenantParts {
+    pub fn into_tenant(self) -> StoreResult<Tenant> {
+        Ok(Tenant {
+            id: TenantId::from_uuid(self.id),
+            slug: TenantSlug::parse(&self.slug).map_err(|e| corrupt("tenant slug", e))?,
+            display_name: self.display_name,
+            domains: self
+                .domains
+                .iter()
+                .map(|d| Domain::parse(d).map_err(|e| corrupt("tenant domain", e)))
+                .collect::<StoreResult<_>>()?,
+            settings: self.settings,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+pub(crate) struct UserParts {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub status: String,
+    pub profile: Profile,
+    pub password_hash: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub version: i64,
+}
+
+impl UserParts {
+    pub fn into_user(self) -> StoreResult<User> {
+        Ok(User {
+            id: UserId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            status: UserStatus::parse(&self.status).ok_or_else(|| corrupt("user status", &self.status))?,
+            profile: self.profile,
+            password_hash: self
+                .password_hash
+                .as_deref()
+                .map(PasswordHash::parse)
+                .transpose()
+                .map_err(|e| corrupt("password hash", e))?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+pub(crate) struct ApiTokenParts {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub secret_hash: Vec<u8>,
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl ApiTokenParts {
+    pub fn into_token(self) -> StoreResult<ApiToken> {
+        let hash: [u8; 32] = self.secret_hash.try_into().map_err(|_| corrupt("token hash", "not 32 bytes"))?;
+        Ok(ApiToken {
+            id: ApiTokenId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            name: self.name,
+            scopes: self
+                .scopes
+                .iter()
+                .map(|s| Scope::parse(s).ok_or_else(|| corrupt("token scope", s)))
+                .collect::<StoreResult<BTreeSet<_>>>()?,
+            secret_hash: SecretHash::from_bytes(hash),
+            created_by: Actor::parse(&self.created_by).ok_or_else(|| corrupt("actor", &self.created_by))?,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+        })
+    }
+}
+
+pub(crate) fn scope_names(token: &ApiToken) -> Vec<String> {
+    token.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+}
+
+pub(crate) struct EventParts {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub occurred_at: OffsetDateTime,
+    pub actor: String,
+    pub kind: String,
+    pub subject: String,
+    pub payload: serde_json::Value,
+}
+
+impl EventParts {
+    pub fn into_event(self) -> StoreResult<Event> {
+        Ok(Event {
+            id: EventId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            occurred_at: self.occurred_at,
+            actor: Actor::parse(&self.actor).ok_or_else(|| corrupt("actor", &self.actor))?,
+            kind: self.kind,
+            subject: self.subject,
+            payload: self.payload,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_patterns_escape_wildcards() {
+        assert_eq!(name_prefix_pattern("a%b_c\\"), "%\u{1f}a\\%b\\_c\\\\%");
+    }
+
+    #[test]
+    fn search_names_are_lower_cased() {
+        let profile = Profile { given_name: Some("Ädа".into()), name: Some("X Y".into()), ..Profile::default() };
+        assert_eq!(search_names(&profile), "\u{1f}ädа\u{1f}x y");
+    }
+}
