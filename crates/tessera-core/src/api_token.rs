@@ -1,8 +1,8 @@
 //! Admin API tokens: random bearer secrets, stored as SHA-256 digests, bound to one tenant
 //! and a set of scopes, with an optional expiry and revocation.
 
-use crate::ids::{ApiTokenId, TenantId};
 use crate::event::Actor;
+use crate::ids::{ApiTokenId, TenantId};
 use crate::secret::SecretHash;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -30,7 +30,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::UsersRead, Scope::UsersWrite, Scope::Scim, Scope::Admin];
+    pub const ALL: [Scope; 4] = [
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::Scim,
+        Scope::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,7 +52,9 @@ impl Scope {
 
     /// Whether holding `self` grants `needed`.
     pub fn grants(self, needed: Scope) -> bool {
-        self == needed || self == Scope::Admin || (self == Scope::UsersWrite && needed == Scope::UsersRead)
+        self == needed
+            || self == Scope::Admin
+            || (self == Scope::UsersWrite && needed == Scope::UsersRead)
     }
 }
 

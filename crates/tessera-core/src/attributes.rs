@@ -80,32 +80,55 @@ impl AttributeSchema {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.attributes.len() > MAX_ATTRIBUTES {
-            errors.push(problem("attributes", format!("at most {MAX_ATTRIBUTES} attributes")));
+            errors.push(problem(
+                "attributes",
+                format!("at most {MAX_ATTRIBUTES} attributes"),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for definition in &self.attributes {
             let name = &definition.name;
             if !is_valid_name(name) {
-                errors.push(problem(name, "names start with a letter and have up to 64 letters, digits or '_'"));
+                errors.push(problem(
+                    name,
+                    "names start with a letter and have up to 64 letters, digits or '_'",
+                ));
             }
             if !seen.insert(name.to_ascii_lowercase()) {
                 errors.push(problem(name, "declared twice"));
             }
             match (definition.kind, definition.enum_values.is_empty()) {
-                (AttributeType::Enum, true) => errors.push(problem(name, "an enum needs enum_values")),
+                (AttributeType::Enum, true) => {
+                    errors.push(problem(name, "an enum needs enum_values"))
+                }
                 (AttributeType::Enum, false) => {}
-                (_, false) => errors.push(problem(name, "enum_values only apply to enum attributes")),
+                (_, false) => {
+                    errors.push(problem(name, "enum_values only apply to enum attributes"))
+                }
                 (_, true) => {}
             }
-            if definition.description.as_ref().is_some_and(|d| d.len() > 1000) {
-                errors.push(problem(name, "the description is longer than 1000 characters"));
+            if definition
+                .description
+                .as_ref()
+                .is_some_and(|d| d.len() > 1000)
+            {
+                errors.push(problem(
+                    name,
+                    "the description is longer than 1000 characters",
+                ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn definition(&self, name: &str) -> Option<&AttributeDefinition> {
-        self.attributes.iter().find(|definition| definition.name == name)
+        self.attributes
+            .iter()
+            .find(|definition| definition.name == name)
     }
 
     /// Checks a user's attribute values: every key declared, every value of its type,
@@ -114,7 +137,10 @@ impl AttributeSchema {
         let mut errors = Vec::new();
         for (name, value) in values {
             match self.definition(name) {
-                None => errors.push(problem(name, "not declared in the tenant's attribute schema")),
+                None => errors.push(problem(
+                    name,
+                    "not declared in the tenant's attribute schema",
+                )),
                 Some(definition) => {
                     if let Err(reason) = check_value(definition, value) {
                         errors.push(problem(name, reason));
@@ -127,7 +153,11 @@ impl AttributeSchema {
                 errors.push(problem(&definition.name, "required"));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The searchable form of each scalar value: what the store indexes.
@@ -143,7 +173,9 @@ impl AttributeSchema {
 
     /// Turns a search term typed as text into the indexed form of attribute `name`.
     pub fn search_term(&self, name: &str, text: &str) -> Result<String, FieldError> {
-        let definition = self.definition(name).ok_or_else(|| problem(name, "no such attribute"))?;
+        let definition = self
+            .definition(name)
+            .ok_or_else(|| problem(name, "no such attribute"))?;
         let value = match definition.kind {
             AttributeType::Json => return Err(problem(name, "json attributes are not searchable")),
             AttributeType::Number => text
@@ -167,17 +199,26 @@ impl AttributeSchema {
 fn check_value(definition: &AttributeDefinition, value: &Value) -> Result<(), String> {
     match (definition.kind, value) {
         (AttributeType::String, Value::String(s)) if s.chars().count() <= MAX_STRING_LEN => Ok(()),
-        (AttributeType::String, Value::String(_)) => Err(format!("longer than {MAX_STRING_LEN} characters")),
+        (AttributeType::String, Value::String(_)) => {
+            Err(format!("longer than {MAX_STRING_LEN} characters"))
+        }
         (AttributeType::Number, Value::Number(_)) => Ok(()),
         (AttributeType::Boolean, Value::Bool(_)) => Ok(()),
         (AttributeType::Date, Value::String(s)) => parse_date(s).map(|_| ()),
         (AttributeType::Enum, Value::String(s)) if definition.enum_values.contains(s) => Ok(()),
-        (AttributeType::Enum, Value::String(_)) => {
-            Err(format!("must be one of: {}", definition.enum_values.join(", ")))
-        }
+        (AttributeType::Enum, Value::String(_)) => Err(format!(
+            "must be one of: {}",
+            definition.enum_values.join(", ")
+        )),
         (AttributeType::Json, value) => {
-            let size = serde_json::to_vec(value).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
-            if size <= MAX_JSON_BYTES { Ok(()) } else { Err(format!("larger than {MAX_JSON_BYTES} bytes")) }
+            let size = serde_json::to_vec(value)
+                .map(|bytes| bytes.len())
+                .unwrap_or(usize::MAX);
+            if size <= MAX_JSON_BYTES {
+                Ok(())
+            } else {
+                Err(format!("larger than {MAX_JSON_BYTES} bytes"))
+            }
         }
         (kind, _) => Err(format!("must be a {}", type_name(kind))),
     }
@@ -194,7 +235,8 @@ fn type_name(kind: AttributeType) -> &'static str {
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
-    Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| "must be a date (YYYY-MM-DD)".to_owned())
+    Date::parse(text, format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "must be a date (YYYY-MM-DD)".to_owned())
 }
 
 /// One text form per value, so that `5`, `5.0` and `5e0` are found by the same search.
@@ -247,8 +289,11 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let values = json!({"score": "five", "birthday": "1990-02-30", "unknown": 1, "nickname": 3});
-        let errors = schema().validate_values(values.as_object().unwrap()).unwrap_err();
+        let values =
+            json!({"score": "five", "birthday": "1990-02-30", "unknown": 1, "nickname": 3});
+        let errors = schema()
+            .validate_values(values.as_object().unwrap())
+            .unwrap_err();
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         insta::assert_snapshot!(text.join("\n"), @r"
         birthday: must be a date (YYYY-MM-DD)

@@ -37,7 +37,10 @@ impl Authorized {
 
     /// Authorization for work Tessera does on its own behalf (start-up, workers, imports).
     pub fn for_system(tenant: &Tenant) -> Self {
-        Self { tenant_id: tenant.id, actor: Actor::System }
+        Self {
+            tenant_id: tenant.id,
+            actor: Actor::System,
+        }
     }
 }
 
@@ -54,7 +57,10 @@ impl OperatorAuthorized {
 
     /// An operator may act on any tenant.
     pub fn on(&self, tenant: &Tenant) -> Authorized {
-        Authorized { tenant_id: tenant.id, actor: self.actor.clone() }
+        Authorized {
+            tenant_id: tenant.id,
+            actor: self.actor.clone(),
+        }
     }
 }
 
@@ -76,13 +82,18 @@ impl Principal {
         if !self.holds(needed) {
             return Err(CoreError::Forbidden(needed.as_str()));
         }
-        Ok(Authorized { tenant_id: tenant.id, actor: self.actor.clone() })
+        Ok(Authorized {
+            tenant_id: tenant.id,
+            actor: self.actor.clone(),
+        })
     }
 
     /// May this principal administer all tenants?
     pub fn authorize_operator(&self) -> Result<OperatorAuthorized, CoreError> {
         if self.is_operator() {
-            Ok(OperatorAuthorized { actor: self.actor.clone() })
+            Ok(OperatorAuthorized {
+                actor: self.actor.clone(),
+            })
         } else {
             Err(CoreError::Forbidden("admin (on the default tenant)"))
         }

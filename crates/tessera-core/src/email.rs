@@ -50,7 +50,9 @@ impl Email {
             || local.starts_with('.')
             || local.ends_with('.')
             || local.contains("..")
-            || local.chars().any(|c| c.is_whitespace() || c.is_control() || "\"(),:;<>[\\]".contains(c))
+            || local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "\"(),:;<>[\\]".contains(c))
         {
             return Err(EmailError::BadLocalPart);
         }
@@ -75,7 +77,9 @@ impl Email {
 
     /// The domain part, case-folded.
     pub fn domain(&self) -> &str {
-        self.normalized.rsplit_once('@').map_or("", |(_, domain)| domain)
+        self.normalized
+            .rsplit_once('@')
+            .map_or("", |(_, domain)| domain)
     }
 }
 
@@ -147,7 +151,12 @@ mod tests {
 
     #[test]
     fn accepts_common_forms() {
-        for ok in ["a@b.co", "first.last+tag@sub.example.org", "josé@exämple.de", " padded@example.com "] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "josé@exämple.de",
+            " padded@example.com ",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
     }

@@ -15,12 +15,18 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), reason: reason.into() }
+        Self {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
     }
 
     /// The same error with its field placed under `parent` (`country` → `attributes.country`).
     pub fn within(self, parent: &str) -> Self {
-        Self { field: format!("{parent}.{}", self.field), reason: self.reason }
+        Self {
+            field: format!("{parent}.{}", self.field),
+            reason: self.reason,
+        }
     }
 }
 

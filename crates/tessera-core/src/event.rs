@@ -74,8 +74,23 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(tenant_id: TenantId, at: OffsetDateTime, actor: &Actor, kind: &str, subject: String, payload: Value) -> Self {
-        Self { id: EventId::new_at(at), tenant_id, occurred_at: at, actor: actor.clone(), kind: kind.to_owned(), subject, payload }
+    pub fn new(
+        tenant_id: TenantId,
+        at: OffsetDateTime,
+        actor: &Actor,
+        kind: &str,
+        subject: String,
+        payload: Value,
+    ) -> Self {
+        Self {
+            id: EventId::new_at(at),
+            tenant_id,
+            occurred_at: at,
+            actor: actor.clone(),
+            kind: kind.to_owned(),
+            subject,
+            payload,
+        }
     }
 }
 
@@ -98,7 +113,12 @@ mod tests {
     #[test]
     fn actors_round_trip_through_text() {
         let at = time::macros::datetime!(2026-01-01 0:00 UTC);
-        for actor in [Actor::System, Actor::Bootstrap, Actor::ApiToken(ApiTokenId::new_at(at)), Actor::User(UserId::new_at(at))] {
+        for actor in [
+            Actor::System,
+            Actor::Bootstrap,
+            Actor::ApiToken(ApiTokenId::new_at(at)),
+            Actor::User(UserId::new_at(at)),
+        ] {
             assert_eq!(Actor::parse(&actor.to_string()), Some(actor));
         }
         assert_eq!(Actor::parse("api_token:nope"), None);

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use time::OffsetDateTime;
 use std::sync::Mutex;
+use time::OffsetDateTime;
 use uuid::timestamp::context::ContextV7;
 use uuid::{Timestamp, Uuid};
 

@@ -43,7 +43,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Cuts a result fetched with `fetch_limit` down to the page and finds the next cursor.
-    pub fn from_overfetch(mut items: Vec<T>, request: PageRequest, id_of: impl Fn(&T) -> Uuid) -> Self {
+    pub fn from_overfetch(
+        mut items: Vec<T>,
+        request: PageRequest,
+        id_of: impl Fn(&T) -> Uuid,
+    ) -> Self {
         let limit = request.limit as usize;
         let next_after = if items.len() > limit {
             items.truncate(limit);

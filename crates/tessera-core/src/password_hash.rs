@@ -12,7 +12,9 @@ const MAX_LEN: usize = 512;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordHashError {
     /// Not of the form `$alg$[v=..$]params$salt$hash`.
-    #[error("the password hash must be a PHC string such as '$argon2id$v=19$m=19456,t=2,p=1$salt$hash'")]
+    #[error(
+        "the password hash must be a PHC string such as '$argon2id$v=19$m=19456,t=2,p=1$salt$hash'"
+    )]
     NotPhc,
     /// A PHC string of an algorithm Tessera does not verify.
     #[error("unsupported password hash algorithm '{0}' (supported: argon2id, argon2i, argon2d)")]
@@ -43,7 +45,9 @@ impl PasswordHash {
         }
         let algorithm = fields[1];
         if !ACCEPTED_ALGORITHMS.contains(&algorithm) {
-            return Err(PasswordHashError::UnsupportedAlgorithm(algorithm.to_owned()));
+            return Err(PasswordHashError::UnsupportedAlgorithm(
+                algorithm.to_owned(),
+            ));
         }
         Ok(Self(input.to_owned()))
     }
@@ -64,7 +68,8 @@ impl fmt::Debug for PasswordHash {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+    const SAMPLE: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
 
     #[test]
     fn accepts_argon2_phc_strings() {
@@ -75,8 +80,14 @@ mod tests {
 
     #[test]
     fn refuses_other_shapes() {
-        assert_eq!(PasswordHash::parse("hunter2"), Err(PasswordHashError::NotPhc));
-        assert_eq!(PasswordHash::parse("$argon2id$$$"), Err(PasswordHashError::NotPhc));
+        assert_eq!(
+            PasswordHash::parse("hunter2"),
+            Err(PasswordHashError::NotPhc)
+        );
+        assert_eq!(
+            PasswordHash::parse("$argon2id$$$"),
+            Err(PasswordHashError::NotPhc)
+        );
         assert_eq!(
             PasswordHash::parse("$md5$v=1$p=1$salt$hash"),
             Err(PasswordHashError::UnsupportedAlgorithm("md5".into()))

@@ -74,12 +74,21 @@ mod tests {
 
     #[test]
     fn normalises_separators() {
-        assert_eq!(PhoneNumber::parse("+49 (151) 123-456.78").unwrap().as_str(), "+4915112345678");
+        assert_eq!(
+            PhoneNumber::parse("+49 (151) 123-456.78").unwrap().as_str(),
+            "+4915112345678"
+        );
     }
 
     #[test]
     fn refuses_national_and_short_forms() {
-        for bad in ["015112345678", "+123", "+0049151123456", "+49abc1234567", "+1234567890123456"] {
+        for bad in [
+            "015112345678",
+            "+123",
+            "+0049151123456",
+            "+49abc1234567",
+            "+1234567890123456",
+        ] {
             assert_eq!(PhoneNumber::parse(bad), Err(PhoneError::NotE164), "{bad}");
         }
     }

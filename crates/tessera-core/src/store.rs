@@ -64,7 +64,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     // Tenants
     async fn insert_tenant(&self, tenant: &Tenant, event: &Event) -> StoreResult<()>;
     /// Replaces the tenant if its stored version is `expected_version`.
-    async fn update_tenant(&self, tenant: &Tenant, expected_version: i64, event: &Event) -> StoreResult<()>;
+    async fn update_tenant(
+        &self,
+        tenant: &Tenant,
+        expected_version: i64,
+        event: &Event,
+    ) -> StoreResult<()>;
     async fn tenant_by_id(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_slug(&self, slug: &TenantSlug) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_domain(&self, domain: &Domain) -> StoreResult<Option<Tenant>>;
@@ -73,30 +78,79 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     // Attribute schema
     /// The tenant's schema; empty when none was ever stored.
     async fn attribute_schema(&self, tenant: TenantId) -> StoreResult<AttributeSchema>;
-    async fn put_attribute_schema(&self, tenant: TenantId, schema: &AttributeSchema, event: &Event) -> StoreResult<()>;
+    async fn put_attribute_schema(
+        &self,
+        tenant: TenantId,
+        schema: &AttributeSchema,
+        event: &Event,
+    ) -> StoreResult<()>;
 
     // Users
     /// Inserts the user with its index rows (emails, external ids, attribute values).
     /// `attribute_index` is the searchable form of its attributes.
-    async fn insert_user(&self, user: &User, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()>;
+    async fn insert_user(
+        &self,
+        user: &User,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()>;
     /// Inserts many users in one transaction: all or none.
-    async fn insert_users(&self, records: &[NewUserRecord], attribute_index: &[Vec<(String, String)>]) -> StoreResult<()>;
+    async fn insert_users(
+        &self,
+        records: &[NewUserRecord],
+        attribute_index: &[Vec<(String, String)>],
+    ) -> StoreResult<()>;
     /// Replaces the user (and its index rows) if its stored version is `expected_version`.
-    async fn update_user(&self, user: &User, expected_version: i64, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()>;
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()>;
     async fn user_by_id(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
     /// The user whose primary email is `email` (case-insensitively).
     async fn user_by_email(&self, tenant: TenantId, email: &Email) -> StoreResult<Option<User>>;
-    async fn user_by_external_id(&self, tenant: TenantId, source: &str, value: &str) -> StoreResult<Option<User>>;
-    async fn search_users(&self, tenant: TenantId, query: &UserQuery, page: PageRequest) -> StoreResult<Page<User>>;
+    async fn user_by_external_id(
+        &self,
+        tenant: TenantId,
+        source: &str,
+        value: &str,
+    ) -> StoreResult<Option<User>>;
+    async fn search_users(
+        &self,
+        tenant: TenantId,
+        query: &UserQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<User>>;
 
     // API tokens
     async fn insert_api_token(&self, token: &ApiToken, event: &Event) -> StoreResult<()>;
     async fn api_token_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<ApiToken>>;
-    async fn api_token_by_id(&self, tenant: TenantId, id: ApiTokenId) -> StoreResult<Option<ApiToken>>;
-    async fn list_api_tokens(&self, tenant: TenantId, page: PageRequest) -> StoreResult<Page<ApiToken>>;
+    async fn api_token_by_id(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+    ) -> StoreResult<Option<ApiToken>>;
+    async fn list_api_tokens(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiToken>>;
     /// Marks the token revoked at `at`; false when it does not exist or was already revoked.
-    async fn revoke_api_token(&self, tenant: TenantId, id: ApiTokenId, at: OffsetDateTime, event: &Event) -> StoreResult<bool>;
+    async fn revoke_api_token(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool>;
 
     // Events
-    async fn list_events(&self, tenant: TenantId, query: &EventQuery, page: PageRequest) -> StoreResult<Page<Event>>;
+    async fn list_events(
+        &self,
+        tenant: TenantId,
+        query: &EventQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>>;
 }

@@ -12,7 +12,9 @@ pub const DEFAULT_TENANT_SLUG: &str = "default";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TenantValueError {
     /// Slugs are 2–63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
-    #[error("a tenant slug is 2 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'")]
+    #[error(
+        "a tenant slug is 2 to 63 characters of a-z, 0-9 and '-', not starting or ending with '-'"
+    )]
     BadSlug,
     /// A domain must be a lowercase DNS host name with at least one dot.
     #[error("'{0}' is not a host name")]
@@ -30,10 +32,16 @@ pub struct TenantSlug(String);
 impl TenantSlug {
     pub fn parse(input: &str) -> Result<Self, TenantValueError> {
         let ok = (2..=63).contains(&input.len())
-            && input.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !input.starts_with('-')
             && !input.ends_with('-');
-        if ok { Ok(Self(input.to_owned())) } else { Err(TenantValueError::BadSlug) }
+        if ok {
+            Ok(Self(input.to_owned()))
+        } else {
+            Err(TenantValueError::BadSlug)
+        }
     }
 
     pub fn default_tenant() -> Self {
@@ -80,11 +88,17 @@ impl Domain {
             && labels.len() >= 2
             && labels.iter().all(|label| {
                 (1..=63).contains(&label.len())
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                     && !label.starts_with('-')
                     && !label.ends_with('-')
             });
-        if ok { Ok(Self(host)) } else { Err(TenantValueError::BadDomain(input.to_owned())) }
+        if ok {
+            Ok(Self(host))
+        } else {
+            Err(TenantValueError::BadDomain(input.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -166,7 +180,10 @@ mod tests {
 
     #[test]
     fn domains_are_case_folded() {
-        assert_eq!(Domain::parse("Login.Brand.Example").unwrap().as_str(), "login.brand.example");
+        assert_eq!(
+            Domain::parse("Login.Brand.Example").unwrap().as_str(),
+            "login.brand.example"
+        );
         assert!(Domain::parse("localhost").is_err());
         assert!(Domain::parse("bad_host.example").is_err());
     }

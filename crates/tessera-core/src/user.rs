@@ -122,7 +122,11 @@ pub struct User {
 
 impl User {
     pub fn primary_email(&self) -> Option<&Email> {
-        self.profile.emails.iter().find(|email| email.primary).map(|email| &email.value)
+        self.profile
+            .emails
+            .iter()
+            .find(|email| email.primary)
+            .map(|email| &email.value)
     }
 
     pub fn has_credentials(&self) -> bool {
@@ -131,7 +135,11 @@ impl User {
 
     /// The status a re-enabled user returns to.
     pub fn enabled_status(&self) -> UserStatus {
-        if self.has_credentials() { UserStatus::Active } else { UserStatus::Light }
+        if self.has_credentials() {
+            UserStatus::Active
+        } else {
+            UserStatus::Light
+        }
     }
 
     /// The tombstone left by deletion: the id and times stay, personal data goes.
@@ -164,25 +172,59 @@ impl Profile {
             ("family_name", &mut self.family_name),
             ("name", &mut self.name),
         ] {
-            *value = value.take().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-            if value.as_ref().is_some_and(|v| v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control)) {
-                errors.push(error(field, format!("at most {MAX_NAME_CHARS} characters, no control characters")));
+            *value = value
+                .take()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty());
+            if value.as_ref().is_some_and(|v| {
+                v.chars().count() > MAX_NAME_CHARS || v.chars().any(char::is_control)
+            }) {
+                errors.push(error(
+                    field,
+                    format!("at most {MAX_NAME_CHARS} characters, no control characters"),
+                ));
             }
         }
         if self.locale.as_deref().is_some_and(|l| !is_language_tag(l)) {
-            errors.push(error("locale", "must be a BCP 47 language tag such as 'en' or 'de-CH'"));
+            errors.push(error(
+                "locale",
+                "must be a BCP 47 language tag such as 'en' or 'de-CH'",
+            ));
         }
         if self.zoneinfo.as_deref().is_some_and(|z| !is_zone_name(z)) {
-            errors.push(error("zoneinfo", "must be an IANA time zone such as 'Europe/Berlin'"));
+            errors.push(error(
+                "zoneinfo",
+                "must be an IANA time zone such as 'Europe/Berlin'",
+            ));
         }
-        check_primary(&mut self.emails, "emails", MAX_EMAILS, |e| &mut e.primary, &mut errors);
-        check_primary(&mut self.phone_numbers, "phone_numbers", MAX_PHONES, |p| &mut p.primary, &mut errors);
+        check_primary(
+            &mut self.emails,
+            "emails",
+            MAX_EMAILS,
+            |e| &mut e.primary,
+            &mut errors,
+        );
+        check_primary(
+            &mut self.phone_numbers,
+            "phone_numbers",
+            MAX_PHONES,
+            |p| &mut p.primary,
+            &mut errors,
+        );
         let mut seen = HashSet::new();
-        if self.emails.iter().any(|email| !seen.insert(email.value.normalized().to_owned())) {
+        if self
+            .emails
+            .iter()
+            .any(|email| !seen.insert(email.value.normalized().to_owned()))
+        {
             errors.push(error("emails", "the same address appears twice"));
         }
         let mut seen = HashSet::new();
-        if self.phone_numbers.iter().any(|phone| !seen.insert(phone.value.clone())) {
+        if self
+            .phone_numbers
+            .iter()
+            .any(|phone| !seen.insert(phone.value.clone()))
+        {
             errors.push(error("phone_numbers", "the same number appears twice"));
         }
         if self.external_ids.len() > MAX_EXTERNAL_IDS {
@@ -190,14 +232,26 @@ impl Profile {
         }
         let mut seen = HashSet::new();
         for external in &self.external_ids {
-            if !(1..=100).contains(&external.source.len()) || !(1..=256).contains(&external.value.len()) {
-                errors.push(error("external_ids", "source is 1-100 and value 1-256 characters"));
+            if !(1..=100).contains(&external.source.len())
+                || !(1..=256).contains(&external.value.len())
+            {
+                errors.push(error(
+                    "external_ids",
+                    "source is 1-100 and value 1-256 characters",
+                ));
             }
             if !seen.insert(&external.source) {
-                errors.push(error("external_ids", format!("two ids for source '{}'", external.source)));
+                errors.push(error(
+                    "external_ids",
+                    format!("two ids for source '{}'", external.source),
+                ));
             }
         }
-        if errors.is_empty() { Ok(self) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -212,7 +266,11 @@ fn check_primary<T>(
     if items.len() > max {
         errors.push(error(field, format!("at most {max}")));
     }
-    let primaries = items.iter_mut().map(|item| *primary(item)).filter(|is_primary| *is_primary).count();
+    let primaries = items
+        .iter_mut()
+        .map(|item| *primary(item))
+        .filter(|is_primary| *is_primary)
+        .count();
     match (primaries, items.first_mut()) {
         (0, Some(first)) => *primary(first) = true,
         (0 | 1, _) => {}
@@ -223,14 +281,22 @@ fn check_primary<T>(
 fn is_language_tag(tag: &str) -> bool {
     tag.len() <= 35
         && tag.split('-').enumerate().all(|(i, part)| {
-            let len_ok = if i == 0 { (2..=3).contains(&part.len()) } else { (1..=8).contains(&part.len()) };
-            len_ok && part.bytes().all(|b| b.is_ascii_alphanumeric()) && (i > 0 || part.bytes().all(|b| b.is_ascii_alphabetic()))
+            let len_ok = if i == 0 {
+                (2..=3).contains(&part.len())
+            } else {
+                (1..=8).contains(&part.len())
+            };
+            len_ok
+                && part.bytes().all(|b| b.is_ascii_alphanumeric())
+                && (i > 0 || part.bytes().all(|b| b.is_ascii_alphabetic()))
         })
 }
 
 fn is_zone_name(zone: &str) -> bool {
     (1..=64).contains(&zone.len())
-        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
         && !zone.starts_with('/')
         && !zone.ends_with('/')
 }
@@ -247,16 +313,23 @@ pub struct ProfilePatch {
     pub emails: Option<Vec<UserEmail>>,
     pub phone_numbers: Option<Vec<UserPhone>>,
     pub external_ids: Option<Vec<ExternalId>>,
-    /// `None` for a key removes that attribute.
-    pub attributes: Option<Map<String, Value>>,
+    /// `Some(None)` removes every attribute; in a map, a `null` value removes that one.
+    pub attributes: Option<Option<Map<String, Value>>>,
 }
+
+/// A text field's name, its patch and its value in the profile being patched.
+type ScalarPatch<'a> = (
+    &'static str,
+    &'a Option<Option<String>>,
+    &'a mut Option<String>,
+);
 
 impl ProfilePatch {
     /// The patched profile and the names of the fields whose value changed.
     pub fn apply(&self, profile: &Profile) -> (Profile, Vec<&'static str>) {
         let mut next = profile.clone();
         let mut changed = Vec::new();
-        let scalars: [(&'static str, &Option<Option<String>>, &mut Option<String>); 5] = [
+        let scalars: [ScalarPatch<'_>; 5] = [
             ("given_name", &self.given_name, &mut next.given_name),
             ("family_name", &self.family_name, &mut next.family_name),
             ("name", &self.name, &mut next.name),
@@ -290,12 +363,15 @@ impl ProfilePatch {
             next.external_ids.clone_from(ids);
         }
         if let Some(attributes) = &self.attributes {
-            let before = next.attributes.clone();
-            for (key, value) in attributes {
-                if value.is_null() {
-                    next.attributes.remove(key);
-                } else {
-                    next.attributes.insert(key.clone(), value.clone());
+            let before = std::mem::take(&mut next.attributes);
+            if let Some(merge) = attributes {
+                next.attributes.clone_from(&before);
+                for (key, value) in merge {
+                    if value.is_null() {
+                        next.attributes.remove(key);
+                    } else {
+                        next.attributes.insert(key.clone(), value.clone());
+                    }
                 }
             }
             if before != next.attributes {
@@ -325,7 +401,12 @@ mod tests {
     use serde_json::json;
 
     fn email(value: &str) -> UserEmail {
-        UserEmail { value: Email::parse(value).unwrap(), primary: false, verified: false, purposes: BTreeSet::new() }
+        UserEmail {
+            value: Email::parse(value).unwrap(),
+            primary: false,
+            verified: false,
+            purposes: BTreeSet::new(),
+        }
     }
 
     #[test]
@@ -353,8 +434,14 @@ mod tests {
             locale: Some("not a tag".into()),
             emails: vec![first, second],
             external_ids: vec![
-                ExternalId { source: "crm".into(), value: "1".into() },
-                ExternalId { source: "crm".into(), value: "2".into() },
+                ExternalId {
+                    source: "crm".into(),
+                    value: "1".into(),
+                },
+                ExternalId {
+                    source: "crm".into(),
+                    value: "2".into(),
+                },
             ],
             ..Profile::default()
         }
@@ -381,7 +468,7 @@ mod tests {
             given_name: Some(Some("Augusta".into())),
             family_name: Some(None),
             locale: None,
-            attributes: json!({"a": null, "c": 3}).as_object().cloned(),
+            attributes: Some(json!({"a": null, "c": 3}).as_object().cloned()),
             ..ProfilePatch::default()
         };
         let (next, changed) = patch.apply(&profile);
@@ -390,12 +477,19 @@ mod tests {
         assert_eq!(Value::Object(next.attributes), json!({"b": 2, "c": 3}));
         assert_eq!(changed, vec!["given_name", "family_name", "attributes"]);
         assert!(ProfilePatch::default().apply(&profile).1.is_empty());
+        let clear = ProfilePatch {
+            attributes: Some(None),
+            ..ProfilePatch::default()
+        };
+        assert!(clear.apply(&profile).0.attributes.is_empty());
     }
 
     #[test]
     fn language_tags_and_zones() {
         assert!(is_language_tag("de-CH") && is_language_tag("en") && is_language_tag("zh-Hant-TW"));
         assert!(!is_language_tag("d") && !is_language_tag("12-ab") && !is_language_tag("en_US"));
-        assert!(is_zone_name("Europe/Berlin") && is_zone_name("UTC") && !is_zone_name("Europe Berlin"));
+        assert!(
+            is_zone_name("Europe/Berlin") && is_zone_name("UTC") && !is_zone_name("Europe Berlin")
+        );
     }
 }

@@ -35,18 +35,30 @@ pub(crate) fn classify(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-            StoreError::Duplicate { field: duplicate_field(&text) }
+            StoreError::Duplicate {
+                field: duplicate_field(&text),
+            }
         }
-        sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "40001" || code == "40P01") => {
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| code == "40001" || code == "40P01") =>
+        {
             // serialization failure or deadlock: the caller's optimistic retry handles it
             StoreError::VersionConflict
         }
-        sqlx::Error::Database(db) if db.code().is_some_and(|code| UNAVAILABLE_CODES.contains(&code.as_ref())) => {
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| UNAVAILABLE_CODES.contains(&code.as_ref())) =>
+        {
             StoreError::Unavailable(db.message().to_owned())
         }
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
-            StoreError::Unavailable(error.to_string())
-        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Database(error.to_string()),
     }
 }
@@ -61,10 +73,24 @@ mod tests {
 
     #[test]
     fn constraint_names_map_to_fields() {
-        assert_eq!(duplicate_field("UNIQUE constraint failed: user_emails.tenant_id, user_emails.address"), "email");
-        assert_eq!(duplicate_field("duplicate key value violates unique constraint \"tenants_slug_unique\""), "slug");
-        assert_eq!(duplicate_field("UNIQUE constraint failed: tenants.slug"), "slug");
-        assert_eq!(duplicate_field("UNIQUE constraint failed: tenant_domains.domain"), "domain");
+        assert_eq!(
+            duplicate_field("UNIQUE constraint failed: user_emails.tenant_id, user_emails.address"),
+            "email"
+        );
+        assert_eq!(
+            duplicate_field(
+                "duplicate key value violates unique constraint \"tenants_slug_unique\""
+            ),
+            "slug"
+        );
+        assert_eq!(
+            duplicate_field("UNIQUE constraint failed: tenants.slug"),
+            "slug"
+        );
+        assert_eq!(
+            duplicate_field("UNIQUE constraint failed: tenant_domains.domain"),
+            "domain"
+        );
         assert_eq!(duplicate_field("UNIQUE constraint failed: users.id"), "id");
     }
 }

@@ -8,7 +8,6 @@ mod postgres;
 mod rows;
 mod sqlite;
 
-
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -26,7 +25,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { max_connections: 8, migrate: true }
+        Self {
+            max_connections: 8,
+            migrate: true,
+        }
     }
 }
 
@@ -37,17 +39,28 @@ pub async fn connect(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresStore::connect(url, options).await?))
     } else {
-        Err(StoreError::Database("the database URL must start with sqlite: or postgres://".to_owned()))
+        Err(StoreError::Database(
+            "the database URL must start with sqlite: or postgres://".to_owned(),
+        ))
     }
 }
 
 /// Applies pending migrations to the database at `url` and returns how many ran.
 pub async fn migrate(url: &str) -> Result<usize, StoreError> {
-    let options = StoreOptions { max_connections: 1, migrate: false };
+    let options = StoreOptions {
+        max_connections: 1,
+        migrate: false,
+    };
     if url.starts_with("sqlite:") {
-        SqliteStore::connect(url, &options).await?.run_migrations().await
+        SqliteStore::connect(url, &options)
+            .await?
+            .run_migrations()
+            .await
     } else {
-        PostgresStore::connect(url, &options).await?.run_migrations().await
+        PostgresStore::connect(url, &options)
+            .await?
+            .run_migrations()
+            .await
     }
 }
 
@@ -61,12 +74,21 @@ pub mod admin {
 
     fn checked_name(name: &str) -> StoreResult<&str> {
         // The name becomes part of DDL, which cannot take bound parameters.
-        let ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if ok { Ok(name) } else { Err(StoreError::Database(format!("bad database name '{name}'"))) }
+        let ok = !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(name)
+        } else {
+            Err(StoreError::Database(format!("bad database name '{name}'")))
+        }
     }
 
     async fn connect(server_url: &str) -> StoreResult<PgConnection> {
-        let options = PgConnectOptions::from_str(server_url).map_err(|e| StoreError::Database(e.to_string()))?;
+        let options = PgConnectOptions::from_str(server_url)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         PgConnection::connect_with(&options).await.map_err(classify)
     }
 
@@ -78,7 +100,11 @@ pub mod admin {
             .execute(&mut connection)
             .await
             .map_err(classify)?;
-        let mut url = server_url.split('?').next().unwrap_or(server_url).to_owned();
+        let mut url = server_url
+            .split('?')
+            .next()
+            .unwrap_or(server_url)
+            .to_owned();
         if let Some(slash) = url.rfind('/').filter(|&i| i > "postgres://".len()) {
             url.truncate(slash);
         }
@@ -89,10 +115,12 @@ pub mod admin {
     pub async fn drop_postgres_database(server_url: &str, name: &str) -> StoreResult<()> {
         let name = checked_name(name)?;
         let mut connection = connect(server_url).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")))
-            .execute(&mut connection)
-            .await
-            .map_err(classify)?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .execute(&mut connection)
+        .await
+        .map_err(classify)?;
         Ok(())
     }
 }

@@ -3,7 +3,10 @@
 
 use crate::StoreOptions;
 use crate::errors::classify;
-use crate::rows::{ApiTokenParts, EventParts, TenantParts, UserParts, name_prefix_pattern, scope_names, search_names};
+use crate::rows::{
+    ApiTokenParts, EventParts, TenantParts, UserParts, name_prefix_pattern, scope_names,
+    search_names,
+};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
@@ -35,7 +38,8 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to the database named by `url` (`postgres://user@host:5432/db`).
     pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
-        let connect = PgConnectOptions::from_str(url).map_err(|e| StoreError::Database(format!("bad PostgreSQL URL: {e}")))?;
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("bad PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -54,7 +58,10 @@ impl PostgresStore {
     pub async fn run_migrations(&self) -> StoreResult<usize> {
         let migrator = sqlx::migrate!("./migrations/postgres");
         let before = applied_migrations(&self.pool).await;
-        migrator.run(&self.pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         Ok(migrator.iter().count().saturating_sub(before))
     }
 
@@ -64,11 +71,13 @@ impl PostgresStore {
 
     async fn tenant_from_row(&self, row: PgRow) -> StoreResult<Tenant> {
         let id: Uuid = row.try_get("id").map_err(classify)?;
-        let domains: Vec<String> = sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
+        let domains: Vec<String> = sqlx::query_scalar(
+            "SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
         TenantParts {
             id,
             slug: row.try_get("slug").map_err(classify)?,
@@ -145,7 +154,9 @@ async fn insert_event(conn: &mut PgConnection, event: &Event) -> StoreResult<()>
 
 async fn insert_events(conn: &mut PgConnection, events: &[Event]) -> StoreResult<()> {
     for chunk in events.chunks(BATCH_CHUNK) {
-        let mut insert = QueryBuilder::<Postgres>::new("INSERT INTO events (id, tenant_id, occurred_at, actor, kind, subject, payload) ");
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO events (id, tenant_id, occurred_at, actor, kind, subject, payload) ",
+        );
         insert.push_values(chunk, |mut row, event| {
             row.push_bind(event.id.as_uuid())
                 .push_bind(event.tenant_id.as_uuid())
@@ -173,7 +184,11 @@ async fn insert_domains(conn: &mut PgConnection, tenant: &Tenant) -> StoreResult
 }
 
 /// Inserts `users` into the users table and their index tables.
-async fn insert_user_rows(conn: &mut PgConnection, users: &[&User], indexes: &[&[(String, String)]]) -> StoreResult<()> {
+async fn insert_user_rows(
+    conn: &mut PgConnection,
+    users: &[&User],
+    indexes: &[&[(String, String)]],
+) -> StoreResult<()> {
     for chunk in users.chunks(BATCH_CHUNK) {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO users (id, tenant_id, status, profile, search_names, password_hash, created_at, updated_at, version) ",
@@ -195,13 +210,24 @@ async fn insert_user_rows(conn: &mut PgConnection, users: &[&User], indexes: &[&
 }
 
 /// Inserts the rows that make users findable by email, external id and attribute value.
-async fn insert_index_rows(conn: &mut PgConnection, users: &[&User], indexes: &[&[(String, String)]]) -> StoreResult<()> {
+async fn insert_index_rows(
+    conn: &mut PgConnection,
+    users: &[&User],
+    indexes: &[&[(String, String)]],
+) -> StoreResult<()> {
     let emails: Vec<(&User, &Email, bool)> = users
         .iter()
-        .flat_map(|user| user.profile.emails.iter().map(move |e| (*user, &e.value, e.primary)))
+        .flat_map(|user| {
+            user.profile
+                .emails
+                .iter()
+                .map(move |e| (*user, &e.value, e.primary))
+        })
         .collect();
     for emails in emails.chunks(BATCH_CHUNK) {
-        let mut insert = QueryBuilder::<Postgres>::new("INSERT INTO user_emails (user_id, tenant_id, address, is_primary) ");
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO user_emails (user_id, tenant_id, address, is_primary) ",
+        );
         insert.push_values(emails, |mut row, (user, email, primary)| {
             row.push_bind(user.id.as_uuid())
                 .push_bind(user.tenant_id.as_uuid())
@@ -212,23 +238,49 @@ async fn insert_index_rows(conn: &mut PgConnection, users: &[&User], indexes: &[
     }
     let external: Vec<(&User, &str, &str)> = users
         .iter()
-        .flat_map(|user| user.profile.external_ids.iter().map(move |x| (*user, x.source.as_str(), x.value.as_str())))
+        .flat_map(|user| {
+            user.profile
+                .external_ids
+                .iter()
+                .map(move |x| (*user, x.source.as_str(), x.value.as_str()))
+        })
         .collect();
-    insert_pairs(conn, "INSERT INTO user_external_ids (user_id, tenant_id, source, value) ", &external).await?;
+    insert_pairs(
+        conn,
+        "INSERT INTO user_external_ids (user_id, tenant_id, source, value) ",
+        &external,
+    )
+    .await?;
     let attributes: Vec<(&User, &str, &str)> = users
         .iter()
         .zip(indexes)
-        .flat_map(|(user, index)| index.iter().map(move |(name, value)| (*user, name.as_str(), value.as_str())))
+        .flat_map(|(user, index)| {
+            index
+                .iter()
+                .map(move |(name, value)| (*user, name.as_str(), value.as_str()))
+        })
         .collect();
-    insert_pairs(conn, "INSERT INTO user_attribute_values (user_id, tenant_id, name, value) ", &attributes).await
+    insert_pairs(
+        conn,
+        "INSERT INTO user_attribute_values (user_id, tenant_id, name, value) ",
+        &attributes,
+    )
+    .await
 }
 
 /// Inserts `(user_id, tenant_id, a, b)` rows in chunks.
-async fn insert_pairs(conn: &mut PgConnection, insert_into: &'static str, rows: &[(&User, &str, &str)]) -> StoreResult<()> {
+async fn insert_pairs(
+    conn: &mut PgConnection,
+    insert_into: &'static str,
+    rows: &[(&User, &str, &str)],
+) -> StoreResult<()> {
     for chunk in rows.chunks(BATCH_CHUNK * 4) {
         let mut insert = QueryBuilder::<Postgres>::new(insert_into);
         insert.push_values(chunk, |mut row, (user, a, b)| {
-            row.push_bind(user.id.as_uuid()).push_bind(user.tenant_id.as_uuid()).push_bind(*a).push_bind(*b);
+            row.push_bind(user.id.as_uuid())
+                .push_bind(user.tenant_id.as_uuid())
+                .push_bind(*a)
+                .push_bind(*b);
         });
         insert.build().execute(&mut *conn).await.map_err(classify)?;
     }
@@ -242,7 +294,10 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(classify)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -275,7 +330,12 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn update_tenant(&self, tenant: &Tenant, expected_version: i64, event: &Event) -> StoreResult<()> {
+    async fn update_tenant(
+        &self,
+        tenant: &Tenant,
+        expected_version: i64,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3, version = $4
@@ -345,15 +405,21 @@ impl Store for PostgresStore {
     }
 
     async fn attribute_schema(&self, tenant: TenantId) -> StoreResult<AttributeSchema> {
-        let schema: Option<Json<AttributeSchema>> = sqlx::query_scalar("SELECT attribute_schema FROM tenants WHERE id = $1")
-            .bind(tenant.as_uuid())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
+        let schema: Option<Json<AttributeSchema>> =
+            sqlx::query_scalar("SELECT attribute_schema FROM tenants WHERE id = $1")
+                .bind(tenant.as_uuid())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
         Ok(schema.map(|json| json.0).unwrap_or_default())
     }
 
-    async fn put_attribute_schema(&self, tenant: TenantId, schema: &AttributeSchema, event: &Event) -> StoreResult<()> {
+    async fn put_attribute_schema(
+        &self,
+        tenant: TenantId,
+        schema: &AttributeSchema,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE tenants SET attribute_schema = $1 WHERE id = $2")
             .bind(Json(schema))
@@ -365,14 +431,23 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn insert_user(&self, user: &User, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()> {
+    async fn insert_user(
+        &self,
+        user: &User,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_user_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(classify)
     }
 
-    async fn insert_users(&self, records: &[NewUserRecord], attribute_index: &[Vec<(String, String)>]) -> StoreResult<()> {
+    async fn insert_users(
+        &self,
+        records: &[NewUserRecord],
+        attribute_index: &[Vec<(String, String)>],
+    ) -> StoreResult<()> {
         let users: Vec<&User> = records.iter().map(|r| &r.user).collect();
         let indexes: Vec<&[(String, String)]> = attribute_index.iter().map(Vec::as_slice).collect();
         let events: Vec<Event> = records.iter().map(|r| r.event.clone()).collect();
@@ -382,7 +457,13 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn update_user(&self, user: &User, expected_version: i64, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()> {
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE users SET status = $1, profile = $2, search_names = $3, password_hash = $4, updated_at = $5, version = $6
@@ -403,8 +484,16 @@ impl Store for PostgresStore {
         if updated.rows_affected() == 0 {
             return Err(StoreError::VersionConflict);
         }
-        for table in ["DELETE FROM user_emails WHERE user_id = $1", "DELETE FROM user_external_ids WHERE user_id = $1", "DELETE FROM user_attribute_values WHERE user_id = $1"] {
-            sqlx::query(table).bind(user.id.as_uuid()).execute(&mut *tx).await.map_err(classify)?;
+        for table in [
+            "DELETE FROM user_emails WHERE user_id = $1",
+            "DELETE FROM user_external_ids WHERE user_id = $1",
+            "DELETE FROM user_attribute_values WHERE user_id = $1",
+        ] {
+            sqlx::query(table)
+                .bind(user.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         insert_index_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_event(&mut tx, event).await?;
@@ -438,7 +527,12 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn user_by_external_id(&self, tenant: TenantId, source: &str, value: &str) -> StoreResult<Option<User>> {
+    async fn user_by_external_id(
+        &self,
+        tenant: TenantId,
+        source: &str,
+        value: &str,
+    ) -> StoreResult<Option<User>> {
         sqlx::query(
             "SELECT u.* FROM user_external_ids x JOIN users u ON u.id = x.user_id
              WHERE x.tenant_id = $1 AND x.source = $2 AND x.value = $3",
@@ -454,12 +548,19 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn search_users(&self, tenant: TenantId, query: &UserQuery, page: PageRequest) -> StoreResult<Page<User>> {
+    async fn search_users(
+        &self,
+        tenant: TenantId,
+        query: &UserQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<User>> {
         let mut sql = QueryBuilder::<Postgres>::new("SELECT u.* FROM users u WHERE u.tenant_id = ");
         sql.push_bind(tenant.as_uuid());
         match query.status {
             Some(status) => sql.push(" AND u.status = ").push_bind(status.as_str()),
-            None => sql.push(" AND u.status <> ").push_bind(UserStatus::Deleted.as_str()),
+            None => sql
+                .push(" AND u.status <> ")
+                .push_bind(UserStatus::Deleted.as_str()),
         };
         if let Some(email) = &query.email {
             sql.push(" AND u.id IN (SELECT user_id FROM user_emails WHERE tenant_id = ")
@@ -469,7 +570,9 @@ impl Store for PostgresStore {
                 .push(")");
         }
         if let Some(prefix) = &query.name_prefix {
-            sql.push(" AND u.search_names LIKE ").push_bind(name_prefix_pattern(prefix)).push(" ESCAPE '\\'");
+            sql.push(" AND u.search_names LIKE ")
+                .push_bind(name_prefix_pattern(prefix))
+                .push(" ESCAPE '\\'");
         }
         for (name, value) in &query.attributes {
             sql.push(" AND u.id IN (SELECT user_id FROM user_attribute_values WHERE tenant_id = ")
@@ -483,9 +586,13 @@ impl Store for PostgresStore {
         if let Some(after) = page.after {
             sql.push(" AND u.id > ").push_bind(after);
         }
-        sql.push(" ORDER BY u.id LIMIT ").push_bind(page.fetch_limit());
+        sql.push(" ORDER BY u.id LIMIT ")
+            .push_bind(page.fetch_limit());
         let rows = sql.build().fetch_all(&self.pool).await.map_err(classify)?;
-        let users = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(users, page, |u| u.id.as_uuid()))
     }
 
@@ -522,7 +629,11 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    async fn api_token_by_id(&self, tenant: TenantId, id: ApiTokenId) -> StoreResult<Option<ApiToken>> {
+    async fn api_token_by_id(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+    ) -> StoreResult<Option<ApiToken>> {
         sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND tenant_id = $2")
             .bind(id.as_uuid())
             .bind(tenant.as_uuid())
@@ -534,19 +645,34 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    async fn list_api_tokens(&self, tenant: TenantId, page: PageRequest) -> StoreResult<Page<ApiToken>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-            .bind(tenant.as_uuid())
-            .bind(page.after.unwrap_or(Uuid::nil()))
-            .bind(page.fetch_limit())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        let tokens = rows.iter().map(token_from_row).collect::<StoreResult<Vec<_>>>()?;
+    async fn list_api_tokens(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_tokens WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(page.after.unwrap_or(Uuid::nil()))
+        .bind(page.fetch_limit())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        let tokens = rows
+            .iter()
+            .map(token_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(tokens, page, |t| t.id.as_uuid()))
     }
 
-    async fn revoke_api_token(&self, tenant: TenantId, id: ApiTokenId, at: OffsetDateTime, event: &Event) -> StoreResult<bool> {
+    async fn revoke_api_token(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL")
             .bind(at)
@@ -563,7 +689,12 @@ impl Store for PostgresStore {
         Ok(true)
     }
 
-    async fn list_events(&self, tenant: TenantId, query: &EventQuery, page: PageRequest) -> StoreResult<Page<Event>> {
+    async fn list_events(
+        &self,
+        tenant: TenantId,
+        query: &EventQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>> {
         let mut sql = QueryBuilder::<Postgres>::new("SELECT * FROM events WHERE tenant_id = ");
         sql.push_bind(tenant.as_uuid());
         if !query.kinds.is_empty() {
@@ -586,9 +717,13 @@ impl Store for PostgresStore {
         if let Some(after) = page.after {
             sql.push(" AND id > ").push_bind(after);
         }
-        sql.push(" ORDER BY id LIMIT ").push_bind(page.fetch_limit());
+        sql.push(" ORDER BY id LIMIT ")
+            .push_bind(page.fetch_limit());
         let rows = sql.build().fetch_all(&self.pool).await.map_err(classify)?;
-        let events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(events, page, |e| e.id.as_uuid()))
     }
 }

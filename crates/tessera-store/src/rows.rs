@@ -84,7 +84,8 @@ impl UserParts {
         Ok(User {
             id: UserId::from_uuid(self.id),
             tenant_id: TenantId::from_uuid(self.tenant_id),
-            status: UserStatus::parse(&self.status).ok_or_else(|| corrupt("user status", &self.status))?,
+            status: UserStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("user status", &self.status))?,
             profile: self.profile,
             password_hash: self
                 .password_hash
@@ -113,7 +114,10 @@ pub(crate) struct ApiTokenParts {
 
 impl ApiTokenParts {
     pub fn into_token(self) -> StoreResult<ApiToken> {
-        let hash: [u8; 32] = self.secret_hash.try_into().map_err(|_| corrupt("token hash", "not 32 bytes"))?;
+        let hash: [u8; 32] = self
+            .secret_hash
+            .try_into()
+            .map_err(|_| corrupt("token hash", "not 32 bytes"))?;
         Ok(ApiToken {
             id: ApiTokenId::from_uuid(self.id),
             tenant_id: TenantId::from_uuid(self.tenant_id),
@@ -124,7 +128,8 @@ impl ApiTokenParts {
                 .map(|s| Scope::parse(s).ok_or_else(|| corrupt("token scope", s)))
                 .collect::<StoreResult<BTreeSet<_>>>()?,
             secret_hash: SecretHash::from_bytes(hash),
-            created_by: Actor::parse(&self.created_by).ok_or_else(|| corrupt("actor", &self.created_by))?,
+            created_by: Actor::parse(&self.created_by)
+                .ok_or_else(|| corrupt("actor", &self.created_by))?,
             created_at: self.created_at,
             expires_at: self.expires_at,
             revoked_at: self.revoked_at,
@@ -171,7 +176,11 @@ mod tests {
 
     #[test]
     fn search_names_are_lower_cased() {
-        let profile = Profile { given_name: Some("Ädа".into()), name: Some("X Y".into()), ..Profile::default() };
+        let profile = Profile {
+            given_name: Some("Ädа".into()),
+            name: Some("X Y".into()),
+            ..Profile::default()
+        };
         assert_eq!(search_names(&profile), "\u{1f}ädа\u{1f}x y");
     }
 }

@@ -4,9 +4,15 @@
 
 use crate::StoreOptions;
 use crate::errors::{classify, corrupt};
-use crate::rows::{ApiTokenParts, EventParts, TenantParts, UserParts, name_prefix_pattern, scope_names, search_names};
+use crate::rows::{
+    ApiTokenParts, EventParts, TenantParts, UserParts, name_prefix_pattern, scope_names,
+    search_names,
+};
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::str::FromStr;
@@ -39,11 +45,15 @@ fn micros(at: OffsetDateTime) -> i64 {
 }
 
 fn from_micros(value: i64) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000).map_err(|e| corrupt("timestamp", e))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
+        .map_err(|e| corrupt("timestamp", e))
 }
 
 fn optional_time(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
-    row.try_get::<Option<i64>, _>(column).map_err(classify)?.map(from_micros).transpose()
+    row.try_get::<Option<i64>, _>(column)
+        .map_err(classify)?
+        .map(from_micros)
+        .transpose()
 }
 
 impl SqliteStore {
@@ -62,7 +72,10 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await
             .map_err(classify)?;
-        let store_for_migrations = Self { writer: writer.clone(), readers: writer.clone() };
+        let store_for_migrations = Self {
+            writer: writer.clone(),
+            readers: writer.clone(),
+        };
         if options.migrate {
             store_for_migrations.run_migrations().await?;
         }
@@ -78,21 +91,29 @@ impl SqliteStore {
     pub async fn run_migrations(&self) -> StoreResult<usize> {
         let migrator = sqlx::migrate!("./migrations/sqlite");
         let before = applied_migrations(&self.writer).await;
-        migrator.run(&self.writer).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        migrator
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         Ok(migrator.iter().count().saturating_sub(before))
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(classify)
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)
     }
 
     async fn tenant_from_row(&self, row: SqliteRow) -> StoreResult<Tenant> {
         let id: Uuid = row.try_get("id").map_err(classify)?;
-        let domains: Vec<String> = sqlx::query_scalar("SELECT domain FROM tenant_domains WHERE tenant_id = ?1 ORDER BY domain")
-            .bind(id)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(classify)?;
+        let domains: Vec<String> = sqlx::query_scalar(
+            "SELECT domain FROM tenant_domains WHERE tenant_id = ?1 ORDER BY domain",
+        )
+        .bind(id)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(classify)?;
         TenantParts {
             id,
             slug: row.try_get("slug").map_err(classify)?,
@@ -169,7 +190,9 @@ async fn insert_event(conn: &mut SqliteConnection, event: &Event) -> StoreResult
 
 async fn insert_events(conn: &mut SqliteConnection, events: &[Event]) -> StoreResult<()> {
     for chunk in events.chunks(BATCH_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO events (id, tenant_id, occurred_at, actor, kind, subject, payload) ");
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, tenant_id, occurred_at, actor, kind, subject, payload) ",
+        );
         insert.push_values(chunk, |mut row, event| {
             row.push_bind(event.id.as_uuid())
                 .push_bind(event.tenant_id.as_uuid())
@@ -197,7 +220,11 @@ async fn insert_domains(conn: &mut SqliteConnection, tenant: &Tenant) -> StoreRe
 }
 
 /// Inserts `users` into the users table and their index tables.
-async fn insert_user_rows(conn: &mut SqliteConnection, users: &[&User], indexes: &[&[(String, String)]]) -> StoreResult<()> {
+async fn insert_user_rows(
+    conn: &mut SqliteConnection,
+    users: &[&User],
+    indexes: &[&[(String, String)]],
+) -> StoreResult<()> {
     for chunk in users.chunks(BATCH_CHUNK) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO users (id, tenant_id, status, profile, search_names, password_hash, created_at, updated_at, version) ",
@@ -219,13 +246,24 @@ async fn insert_user_rows(conn: &mut SqliteConnection, users: &[&User], indexes:
 }
 
 /// Inserts the rows that make users findable by email, external id and attribute value.
-async fn insert_index_rows(conn: &mut SqliteConnection, users: &[&User], indexes: &[&[(String, String)]]) -> StoreResult<()> {
+async fn insert_index_rows(
+    conn: &mut SqliteConnection,
+    users: &[&User],
+    indexes: &[&[(String, String)]],
+) -> StoreResult<()> {
     let emails: Vec<(&User, &Email, bool)> = users
         .iter()
-        .flat_map(|user| user.profile.emails.iter().map(move |e| (*user, &e.value, e.primary)))
+        .flat_map(|user| {
+            user.profile
+                .emails
+                .iter()
+                .map(move |e| (*user, &e.value, e.primary))
+        })
         .collect();
     for emails in emails.chunks(BATCH_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO user_emails (user_id, tenant_id, address, is_primary) ");
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO user_emails (user_id, tenant_id, address, is_primary) ",
+        );
         insert.push_values(emails, |mut row, (user, email, primary)| {
             row.push_bind(user.id.as_uuid())
                 .push_bind(user.tenant_id.as_uuid())
@@ -236,23 +274,49 @@ async fn insert_index_rows(conn: &mut SqliteConnection, users: &[&User], indexes
     }
     let external: Vec<(&User, &str, &str)> = users
         .iter()
-        .flat_map(|user| user.profile.external_ids.iter().map(move |x| (*user, x.source.as_str(), x.value.as_str())))
+        .flat_map(|user| {
+            user.profile
+                .external_ids
+                .iter()
+                .map(move |x| (*user, x.source.as_str(), x.value.as_str()))
+        })
         .collect();
-    insert_pairs(conn, "INSERT INTO user_external_ids (user_id, tenant_id, source, value) ", &external).await?;
+    insert_pairs(
+        conn,
+        "INSERT INTO user_external_ids (user_id, tenant_id, source, value) ",
+        &external,
+    )
+    .await?;
     let attributes: Vec<(&User, &str, &str)> = users
         .iter()
         .zip(indexes)
-        .flat_map(|(user, index)| index.iter().map(move |(name, value)| (*user, name.as_str(), value.as_str())))
+        .flat_map(|(user, index)| {
+            index
+                .iter()
+                .map(move |(name, value)| (*user, name.as_str(), value.as_str()))
+        })
         .collect();
-    insert_pairs(conn, "INSERT INTO user_attribute_values (user_id, tenant_id, name, value) ", &attributes).await
+    insert_pairs(
+        conn,
+        "INSERT INTO user_attribute_values (user_id, tenant_id, name, value) ",
+        &attributes,
+    )
+    .await
 }
 
 /// Inserts `(user_id, tenant_id, a, b)` rows in chunks.
-async fn insert_pairs(conn: &mut SqliteConnection, insert_into: &'static str, rows: &[(&User, &str, &str)]) -> StoreResult<()> {
+async fn insert_pairs(
+    conn: &mut SqliteConnection,
+    insert_into: &'static str,
+    rows: &[(&User, &str, &str)],
+) -> StoreResult<()> {
     for chunk in rows.chunks(BATCH_CHUNK * 4) {
         let mut insert = QueryBuilder::<Sqlite>::new(insert_into);
         insert.push_values(chunk, |mut row, (user, a, b)| {
-            row.push_bind(user.id.as_uuid()).push_bind(user.tenant_id.as_uuid()).push_bind(*a).push_bind(*b);
+            row.push_bind(user.id.as_uuid())
+                .push_bind(user.tenant_id.as_uuid())
+                .push_bind(*a)
+                .push_bind(*b);
         });
         insert.build().execute(&mut *conn).await.map_err(classify)?;
     }
@@ -266,7 +330,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.readers).await.map_err(classify)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.readers)
+            .await
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -274,7 +341,8 @@ impl Store for SqliteStore {
         let max = self.readers.options().get_max_connections() + 1;
         PoolStats {
             connections: self.readers.size() + self.writer.size(),
-            idle: u32::try_from(self.readers.num_idle() + self.writer.num_idle()).unwrap_or(u32::MAX),
+            idle: u32::try_from(self.readers.num_idle() + self.writer.num_idle())
+                .unwrap_or(u32::MAX),
             max_connections: max,
         }
     }
@@ -300,7 +368,12 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn update_tenant(&self, tenant: &Tenant, expected_version: i64, event: &Event) -> StoreResult<()> {
+    async fn update_tenant(
+        &self,
+        tenant: &Tenant,
+        expected_version: i64,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE tenants SET display_name = ?1, settings = ?2, updated_at = ?3, version = ?4
@@ -370,15 +443,21 @@ impl Store for SqliteStore {
     }
 
     async fn attribute_schema(&self, tenant: TenantId) -> StoreResult<AttributeSchema> {
-        let schema: Option<Json<AttributeSchema>> = sqlx::query_scalar("SELECT attribute_schema FROM tenants WHERE id = ?1")
-            .bind(tenant.as_uuid())
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(classify)?;
+        let schema: Option<Json<AttributeSchema>> =
+            sqlx::query_scalar("SELECT attribute_schema FROM tenants WHERE id = ?1")
+                .bind(tenant.as_uuid())
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(classify)?;
         Ok(schema.map(|json| json.0).unwrap_or_default())
     }
 
-    async fn put_attribute_schema(&self, tenant: TenantId, schema: &AttributeSchema, event: &Event) -> StoreResult<()> {
+    async fn put_attribute_schema(
+        &self,
+        tenant: TenantId,
+        schema: &AttributeSchema,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE tenants SET attribute_schema = ?1 WHERE id = ?2")
             .bind(Json(schema))
@@ -390,14 +469,23 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn insert_user(&self, user: &User, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()> {
+    async fn insert_user(
+        &self,
+        user: &User,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_user_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(classify)
     }
 
-    async fn insert_users(&self, records: &[NewUserRecord], attribute_index: &[Vec<(String, String)>]) -> StoreResult<()> {
+    async fn insert_users(
+        &self,
+        records: &[NewUserRecord],
+        attribute_index: &[Vec<(String, String)>],
+    ) -> StoreResult<()> {
         let users: Vec<&User> = records.iter().map(|r| &r.user).collect();
         let indexes: Vec<&[(String, String)]> = attribute_index.iter().map(Vec::as_slice).collect();
         let events: Vec<Event> = records.iter().map(|r| r.event.clone()).collect();
@@ -407,7 +495,13 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn update_user(&self, user: &User, expected_version: i64, attribute_index: &[(String, String)], event: &Event) -> StoreResult<()> {
+    async fn update_user(
+        &self,
+        user: &User,
+        expected_version: i64,
+        attribute_index: &[(String, String)],
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE users SET status = ?1, profile = ?2, search_names = ?3, password_hash = ?4, updated_at = ?5, version = ?6
@@ -428,8 +522,16 @@ impl Store for SqliteStore {
         if updated.rows_affected() == 0 {
             return Err(StoreError::VersionConflict);
         }
-        for table in ["DELETE FROM user_emails WHERE user_id = ?1", "DELETE FROM user_external_ids WHERE user_id = ?1", "DELETE FROM user_attribute_values WHERE user_id = ?1"] {
-            sqlx::query(table).bind(user.id.as_uuid()).execute(&mut *tx).await.map_err(classify)?;
+        for table in [
+            "DELETE FROM user_emails WHERE user_id = ?1",
+            "DELETE FROM user_external_ids WHERE user_id = ?1",
+            "DELETE FROM user_attribute_values WHERE user_id = ?1",
+        ] {
+            sqlx::query(table)
+                .bind(user.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         insert_index_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_event(&mut tx, event).await?;
@@ -463,7 +565,12 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn user_by_external_id(&self, tenant: TenantId, source: &str, value: &str) -> StoreResult<Option<User>> {
+    async fn user_by_external_id(
+        &self,
+        tenant: TenantId,
+        source: &str,
+        value: &str,
+    ) -> StoreResult<Option<User>> {
         sqlx::query(
             "SELECT u.* FROM user_external_ids x JOIN users u ON u.id = x.user_id
              WHERE x.tenant_id = ?1 AND x.source = ?2 AND x.value = ?3",
@@ -479,12 +586,19 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn search_users(&self, tenant: TenantId, query: &UserQuery, page: PageRequest) -> StoreResult<Page<User>> {
+    async fn search_users(
+        &self,
+        tenant: TenantId,
+        query: &UserQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<User>> {
         let mut sql = QueryBuilder::<Sqlite>::new("SELECT u.* FROM users u WHERE u.tenant_id = ");
         sql.push_bind(tenant.as_uuid());
         match query.status {
             Some(status) => sql.push(" AND u.status = ").push_bind(status.as_str()),
-            None => sql.push(" AND u.status <> ").push_bind(UserStatus::Deleted.as_str()),
+            None => sql
+                .push(" AND u.status <> ")
+                .push_bind(UserStatus::Deleted.as_str()),
         };
         if let Some(email) = &query.email {
             sql.push(" AND u.id IN (SELECT user_id FROM user_emails WHERE tenant_id = ")
@@ -494,7 +608,9 @@ impl Store for SqliteStore {
                 .push(")");
         }
         if let Some(prefix) = &query.name_prefix {
-            sql.push(" AND u.search_names LIKE ").push_bind(name_prefix_pattern(prefix)).push(" ESCAPE '\\'");
+            sql.push(" AND u.search_names LIKE ")
+                .push_bind(name_prefix_pattern(prefix))
+                .push(" ESCAPE '\\'");
         }
         for (name, value) in &query.attributes {
             sql.push(" AND u.id IN (SELECT user_id FROM user_attribute_values WHERE tenant_id = ")
@@ -508,9 +624,17 @@ impl Store for SqliteStore {
         if let Some(after) = page.after {
             sql.push(" AND u.id > ").push_bind(after);
         }
-        sql.push(" ORDER BY u.id LIMIT ").push_bind(page.fetch_limit());
-        let rows = sql.build().fetch_all(&self.readers).await.map_err(classify)?;
-        let users = rows.iter().map(user_from_row).collect::<StoreResult<Vec<_>>>()?;
+        sql.push(" ORDER BY u.id LIMIT ")
+            .push_bind(page.fetch_limit());
+        let rows = sql
+            .build()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(classify)?;
+        let users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(users, page, |u| u.id.as_uuid()))
     }
 
@@ -547,7 +671,11 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn api_token_by_id(&self, tenant: TenantId, id: ApiTokenId) -> StoreResult<Option<ApiToken>> {
+    async fn api_token_by_id(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+    ) -> StoreResult<Option<ApiToken>> {
         sqlx::query("SELECT * FROM api_tokens WHERE id = ?1 AND tenant_id = ?2")
             .bind(id.as_uuid())
             .bind(tenant.as_uuid())
@@ -559,19 +687,34 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn list_api_tokens(&self, tenant: TenantId, page: PageRequest) -> StoreResult<Page<ApiToken>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
-            .bind(tenant.as_uuid())
-            .bind(page.after.unwrap_or(Uuid::nil()))
-            .bind(page.fetch_limit())
-            .fetch_all(&self.readers)
-            .await
-            .map_err(classify)?;
-        let tokens = rows.iter().map(token_from_row).collect::<StoreResult<Vec<_>>>()?;
+    async fn list_api_tokens(
+        &self,
+        tenant: TenantId,
+        page: PageRequest,
+    ) -> StoreResult<Page<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT * FROM api_tokens WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(page.after.unwrap_or(Uuid::nil()))
+        .bind(page.fetch_limit())
+        .fetch_all(&self.readers)
+        .await
+        .map_err(classify)?;
+        let tokens = rows
+            .iter()
+            .map(token_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(tokens, page, |t| t.id.as_uuid()))
     }
 
-    async fn revoke_api_token(&self, tenant: TenantId, id: ApiTokenId, at: OffsetDateTime, event: &Event) -> StoreResult<bool> {
+    async fn revoke_api_token(
+        &self,
+        tenant: TenantId,
+        id: ApiTokenId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2 AND tenant_id = ?3 AND revoked_at IS NULL")
             .bind(micros(at))
@@ -588,7 +731,12 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn list_events(&self, tenant: TenantId, query: &EventQuery, page: PageRequest) -> StoreResult<Page<Event>> {
+    async fn list_events(
+        &self,
+        tenant: TenantId,
+        query: &EventQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<Event>> {
         let mut sql = QueryBuilder::<Sqlite>::new("SELECT * FROM events WHERE tenant_id = ");
         sql.push_bind(tenant.as_uuid());
         if !query.kinds.is_empty() {
@@ -611,9 +759,17 @@ impl Store for SqliteStore {
         if let Some(after) = page.after {
             sql.push(" AND id > ").push_bind(after);
         }
-        sql.push(" ORDER BY id LIMIT ").push_bind(page.fetch_limit());
-        let rows = sql.build().fetch_all(&self.readers).await.map_err(classify)?;
-        let events = rows.iter().map(event_from_row).collect::<StoreResult<Vec<_>>>()?;
+        sql.push(" ORDER BY id LIMIT ")
+            .push_bind(page.fetch_limit());
+        let rows = sql
+            .build()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(classify)?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(events, page, |e| e.id.as_uuid()))
     }
 }

@@ -44,11 +44,18 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let directory = tempfile::tempdir().expect("temporary directory");
                 let url = format!("sqlite://{}", directory.path().join("tessera.db").display());
-                Some(Self { url, backend, directory: Some(directory), postgres: None })
+                Some(Self {
+                    url,
+                    backend,
+                    directory: Some(directory),
+                    postgres: None,
+                })
             }
             Backend::Postgres => {
                 let Ok(server) = std::env::var(POSTGRES_URL_VAR) else {
-                    let message = format!("SKIPPED: PostgreSQL half of this test: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run it");
+                    let message = format!(
+                        "SKIPPED: PostgreSQL half of this test: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run it"
+                    );
                     if std::env::var("CI").is_ok_and(|v| v == "true") {
                         panic!("{message} (a skip is a failure under CI=true)");
                     }
@@ -59,7 +66,12 @@ impl TestDatabase {
                 let url = tessera_store::admin::create_postgres_database(&server, &name)
                     .await
                     .unwrap_or_else(|e| panic!("cannot create test database on {server}: {e}"));
-                Some(Self { url, backend, directory: None, postgres: Some((server, name)) })
+                Some(Self {
+                    url,
+                    backend,
+                    directory: None,
+                    postgres: Some((server, name)),
+                })
             }
         }
     }

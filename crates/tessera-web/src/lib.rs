@@ -1,1 +1,75 @@
-//! placeholder
+//! Tessera's HTTP surfaces: one axum router per surface, the extractors that turn requests
+//! into domain values, and the one mapping per surface from domain errors to HTTP. This
+//! crate never touches SQL; handlers extract, call one service, and render.
+
+mod admin;
+mod auth;
+mod health;
+mod json;
+mod layers;
+mod metrics;
+mod openapi;
+mod problem;
+mod tenant;
+
+pub use metrics::install_metrics_recorder;
+
+use axum::Router;
+use axum::extract::Request;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_core::Core;
+use tower::ServiceExt;
+
+/// HTTP settings the router needs.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted; larger ones get 413 before any parsing.
+    pub body_limit_bytes: usize,
+    /// Longest time a request may take before it is answered with 408/503.
+    pub request_timeout: Duration,
+    /// Whether responses should carry HSTS (the public URL is https).
+    pub hsts: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            hsts: false,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub settings: Arc<HttpSettings>,
+}
+
+/// The whole HTTP application: every surface's routes, the tenant prefix handling and the
+/// shared layers (request ids, tracing, metrics, limits, security headers).
+pub fn app(
+    state: AppState,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    let settings = state.settings.clone();
+    let routes = Router::new()
+        .merge(health::routes())
+        .merge(admin::routes())
+        .merge(openapi::routes())
+        .fallback(problem::not_found)
+        .with_state(state);
+    let routes = layers::apply(routes, &settings);
+    // `/t/{slug}/…` is stripped before routing so that every surface serves both the root
+    // and the prefixed paths with one set of routes.
+    Router::new()
+        .fallback_service(tower::service_fn(move |request: Request| {
+            let routes = routes.clone();
+            async move { routes.oneshot(tenant::strip_prefix(request)).await }
+        }))
+        .into_make_service_with_connect_info::<SocketAddr>()
+}

@@ -1,1 +1,7 @@
-//! x
+//! The Tessera binary's library: configuration, command line, server wiring and the admin
+//! CLI. `main.rs` only parses arguments and calls in here, so tests can drive the same code.
+
+pub mod admin_cli;
+pub mod cli;
+pub mod config;
+pub mod server;

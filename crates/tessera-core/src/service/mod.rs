@@ -37,7 +37,12 @@ impl Core {
         bootstrap_token: Option<SecretHash>,
     ) -> Result<Self, CoreError> {
         let default_tenant = tenants::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
-        Ok(Self { store, clock, bootstrap_token, default_tenant })
+        Ok(Self {
+            store,
+            clock,
+            bootstrap_token,
+            default_tenant,
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -33,7 +33,10 @@ fn subject(id: TenantId) -> String {
     format!("tenant:{id}")
 }
 
-pub(super) async fn ensure_default_tenant(store: &dyn Store, clock: &dyn Clock) -> Result<Tenant, CoreError> {
+pub(super) async fn ensure_default_tenant(
+    store: &dyn Store,
+    clock: &dyn Clock,
+) -> Result<Tenant, CoreError> {
     let slug = TenantSlug::default_tenant();
     if let Some(tenant) = store.tenant_by_slug(&slug).await? {
         return Ok(tenant);
@@ -49,11 +52,21 @@ pub(super) async fn ensure_default_tenant(store: &dyn Store, clock: &dyn Clock) 
         updated_at: now,
         version: 1,
     };
-    let event = Event::new(tenant.id, now, &Actor::System, kinds::TENANT_CREATED, subject(tenant.id), json!({"slug": slug.as_str()}));
+    let event = Event::new(
+        tenant.id,
+        now,
+        &Actor::System,
+        kinds::TENANT_CREATED,
+        subject(tenant.id),
+        json!({"slug": slug.as_str()}),
+    );
     match store.insert_tenant(&tenant, &event).await {
         Ok(()) => Ok(tenant),
         // Another instance created it at the same moment: use theirs.
-        Err(StoreError::Duplicate { .. }) => store.tenant_by_slug(&slug).await?.ok_or(CoreError::NotFound("tenant")),
+        Err(StoreError::Duplicate { .. }) => store
+            .tenant_by_slug(&slug)
+            .await?
+            .ok_or(CoreError::NotFound("tenant")),
         Err(error) => Err(error.into()),
     }
 }
@@ -83,8 +96,13 @@ impl Core {
         }
     }
 
-    pub async fn create_tenant(&self, auth: &OperatorAuthorized, new: NewTenant) -> Result<Tenant, CoreError> {
-        let display_name = parse_display_name(&new.display_name).map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
+    pub async fn create_tenant(
+        &self,
+        auth: &OperatorAuthorized,
+        new: NewTenant,
+    ) -> Result<Tenant, CoreError> {
+        let display_name = parse_display_name(&new.display_name)
+            .map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
         check_domains(&new.domains)?;
         let now = self.clock.now();
         let tenant = Tenant {
@@ -97,20 +115,38 @@ impl Core {
             updated_at: now,
             version: 1,
         };
-        let event = Event::new(tenant.id, now, auth.actor(), kinds::TENANT_CREATED, subject(tenant.id), json!({"slug": tenant.slug.as_str()}));
+        let event = Event::new(
+            tenant.id,
+            now,
+            auth.actor(),
+            kinds::TENANT_CREATED,
+            subject(tenant.id),
+            json!({"slug": tenant.slug.as_str()}),
+        );
         self.store.insert_tenant(&tenant, &event).await?;
         Ok(tenant)
     }
 
-    pub async fn list_tenants(&self, _auth: &OperatorAuthorized, page: PageRequest) -> Result<Page<Tenant>, CoreError> {
+    pub async fn list_tenants(
+        &self,
+        _auth: &OperatorAuthorized,
+        page: PageRequest,
+    ) -> Result<Page<Tenant>, CoreError> {
         Ok(self.store.list_tenants(page).await?)
     }
 
     pub async fn get_tenant(&self, auth: &Authorized) -> Result<Tenant, CoreError> {
-        self.store.tenant_by_id(auth.tenant_id()).await?.ok_or(CoreError::NotFound("tenant"))
+        self.store
+            .tenant_by_id(auth.tenant_id())
+            .await?
+            .ok_or(CoreError::NotFound("tenant"))
     }
 
-    pub async fn update_tenant(&self, auth: &Authorized, patch: TenantPatch) -> Result<Tenant, CoreError> {
+    pub async fn update_tenant(
+        &self,
+        auth: &Authorized,
+        patch: TenantPatch,
+    ) -> Result<Tenant, CoreError> {
         let display_name = patch
             .display_name
             .as_deref()
@@ -139,8 +175,17 @@ impl Core {
             let now = self.clock.now();
             next.updated_at = now;
             next.version = current.version + 1;
-            let event = Event::new(next.id, now, auth.actor(), kinds::TENANT_UPDATED, subject(next.id), json!({"changed": changed}));
-            self.store.update_tenant(&next, current.version, &event).await?;
+            let event = Event::new(
+                next.id,
+                now,
+                auth.actor(),
+                kinds::TENANT_UPDATED,
+                subject(next.id),
+                json!({"changed": changed}),
+            );
+            self.store
+                .update_tenant(&next, current.version, &event)
+                .await?;
             Ok(next)
         })
         .await
@@ -152,10 +197,19 @@ impl Core {
 
     /// Replaces the schema. Values of attributes it no longer declares stay stored, so that
     /// a mistaken edit loses nothing; they are rejected on the user's next write.
-    pub async fn put_attribute_schema(&self, auth: &Authorized, schema: AttributeSchema) -> Result<AttributeSchema, CoreError> {
-        schema
-            .validate()
-            .map_err(|errors| CoreError::Validation(errors.into_iter().map(|e: FieldError| e.within("attributes")).collect()))?;
+    pub async fn put_attribute_schema(
+        &self,
+        auth: &Authorized,
+        schema: AttributeSchema,
+    ) -> Result<AttributeSchema, CoreError> {
+        schema.validate().map_err(|errors| {
+            CoreError::Validation(
+                errors
+                    .into_iter()
+                    .map(|e: FieldError| e.within("attributes"))
+                    .collect(),
+            )
+        })?;
         let now = self.clock.now();
         let names: Vec<&str> = schema.attributes.iter().map(|a| a.name.as_str()).collect();
         let event = Event::new(
@@ -166,7 +220,9 @@ impl Core {
             subject(auth.tenant_id()),
             json!({"attributes": names}),
         );
-        self.store.put_attribute_schema(auth.tenant_id(), &schema, &event).await?;
+        self.store
+            .put_attribute_schema(auth.tenant_id(), &schema, &event)
+            .await?;
         Ok(schema)
     }
 }

@@ -61,7 +61,11 @@ impl Core {
         }
     }
 
-    pub async fn create_api_token(&self, auth: &Authorized, new: NewApiToken) -> Result<CreatedApiToken, CoreError> {
+    pub async fn create_api_token(
+        &self,
+        auth: &Authorized,
+        new: NewApiToken,
+    ) -> Result<CreatedApiToken, CoreError> {
         let name = new.name.trim().to_owned();
         if !(1..=100).contains(&name.chars().count()) {
             return Err(CoreError::invalid("name", "1 to 100 characters"));
@@ -86,28 +90,59 @@ impl Core {
             revoked_at: None,
         };
         let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();
-        let event = Event::new(token.tenant_id, now, auth.actor(), kinds::API_TOKEN_CREATED, subject(token.id), json!({"scopes": scopes}));
+        let event = Event::new(
+            token.tenant_id,
+            now,
+            auth.actor(),
+            kinds::API_TOKEN_CREATED,
+            subject(token.id),
+            json!({"scopes": scopes}),
+        );
         self.store.insert_api_token(&token, &event).await?;
         Ok(CreatedApiToken { token, secret })
     }
 
-    pub async fn list_api_tokens(&self, auth: &Authorized, page: PageRequest) -> Result<Page<ApiToken>, CoreError> {
+    pub async fn list_api_tokens(
+        &self,
+        auth: &Authorized,
+        page: PageRequest,
+    ) -> Result<Page<ApiToken>, CoreError> {
         Ok(self.store.list_api_tokens(auth.tenant_id(), page).await?)
     }
 
-    pub async fn get_api_token(&self, auth: &Authorized, id: ApiTokenId) -> Result<ApiToken, CoreError> {
-        self.store.api_token_by_id(auth.tenant_id(), id).await?.ok_or(CoreError::NotFound("api token"))
+    pub async fn get_api_token(
+        &self,
+        auth: &Authorized,
+        id: ApiTokenId,
+    ) -> Result<ApiToken, CoreError> {
+        self.store
+            .api_token_by_id(auth.tenant_id(), id)
+            .await?
+            .ok_or(CoreError::NotFound("api token"))
     }
 
     /// Revokes the token; revoking a revoked token is not an error.
-    pub async fn revoke_api_token(&self, auth: &Authorized, id: ApiTokenId) -> Result<ApiToken, CoreError> {
+    pub async fn revoke_api_token(
+        &self,
+        auth: &Authorized,
+        id: ApiTokenId,
+    ) -> Result<ApiToken, CoreError> {
         let token = self.get_api_token(auth, id).await?;
         if token.revoked_at.is_some() {
             return Ok(token);
         }
         let now = self.clock.now();
-        let event = Event::new(auth.tenant_id(), now, auth.actor(), kinds::API_TOKEN_REVOKED, subject(id), json!({}));
-        self.store.revoke_api_token(auth.tenant_id(), id, now, &event).await?;
+        let event = Event::new(
+            auth.tenant_id(),
+            now,
+            auth.actor(),
+            kinds::API_TOKEN_REVOKED,
+            subject(id),
+            json!({}),
+        );
+        self.store
+            .revoke_api_token(auth.tenant_id(), id, now, &event)
+            .await?;
         self.get_api_token(auth, id).await
     }
 }

@@ -50,7 +50,11 @@ fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, Core
     if let Some(profile) = &profile
         && let Err(found) = schema.validate_values(&profile.attributes)
     {
-        errors.extend(found.into_iter().map(|e: FieldError| e.within("attributes")));
+        errors.extend(
+            found
+                .into_iter()
+                .map(|e: FieldError| e.within("attributes")),
+        );
     }
     match profile {
         Some(profile) if errors.is_empty() => Ok(profile),
@@ -59,12 +63,25 @@ fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, Core
 }
 
 fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
-    schema.index_entries(&user.profile.attributes).into_iter().collect()
+    schema
+        .index_entries(&user.profile.attributes)
+        .into_iter()
+        .collect()
 }
 
-fn new_user_record(auth: &Authorized, new: NewUser, schema: &AttributeSchema, now: OffsetDateTime, source: &str) -> Result<NewUserRecord, CoreError> {
+fn new_user_record(
+    auth: &Authorized,
+    new: NewUser,
+    schema: &AttributeSchema,
+    now: OffsetDateTime,
+    source: &str,
+) -> Result<NewUserRecord, CoreError> {
     let profile = validated(new.profile, schema)?;
-    let status = if new.password_hash.is_some() { UserStatus::Active } else { UserStatus::Light };
+    let status = if new.password_hash.is_some() {
+        UserStatus::Active
+    } else {
+        UserStatus::Light
+    };
     let user = User {
         id: UserId::new_at(now),
         tenant_id: auth.tenant_id(),
@@ -90,21 +107,37 @@ impl Core {
     pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<User, CoreError> {
         let schema = self.store.attribute_schema(auth.tenant_id()).await?;
         let record = new_user_record(auth, new, &schema, self.clock.now(), "admin_api")?;
-        self.store.insert_user(&record.user, &index_of(&schema, &record.user), &record.event).await?;
+        self.store
+            .insert_user(
+                &record.user,
+                &index_of(&schema, &record.user),
+                &record.event,
+            )
+            .await?;
         Ok(record.user)
     }
 
     /// Creates many users in one transaction (imports, seeding): all or none. Emails must
     /// be unique within the batch too.
-    pub async fn create_users(&self, auth: &Authorized, batch: Vec<NewUser>, source: &str) -> Result<Vec<User>, CoreError> {
+    pub async fn create_users(
+        &self,
+        auth: &Authorized,
+        batch: Vec<NewUser>,
+        source: &str,
+    ) -> Result<Vec<User>, CoreError> {
         let schema = self.store.attribute_schema(auth.tenant_id()).await?;
         let now = self.clock.now();
         let mut records = Vec::with_capacity(batch.len());
         let mut emails = HashSet::new();
         for (row, new) in batch.into_iter().enumerate() {
-            let record = new_user_record(auth, new, &schema, now, source)
-                .map_err(|error| match error {
-                    CoreError::Validation(errors) => CoreError::Validation(errors.into_iter().map(|e| e.within(&format!("users[{row}]"))).collect()),
+            let record =
+                new_user_record(auth, new, &schema, now, source).map_err(|error| match error {
+                    CoreError::Validation(errors) => CoreError::Validation(
+                        errors
+                            .into_iter()
+                            .map(|e| e.within(&format!("users[{row}]")))
+                            .collect(),
+                    ),
                     other => other,
                 })?;
             if let Some(email) = record.user.primary_email()
@@ -114,7 +147,8 @@ impl Core {
             }
             records.push(record);
         }
-        let index: Vec<Vec<(String, String)>> = records.iter().map(|r| index_of(&schema, &r.user)).collect();
+        let index: Vec<Vec<(String, String)>> =
+            records.iter().map(|r| index_of(&schema, &r.user)).collect();
         self.store.insert_users(&records, &index).await?;
         Ok(records.into_iter().map(|record| record.user).collect())
     }
@@ -128,10 +162,18 @@ impl Core {
     }
 
     pub async fn user_by_email(&self, auth: &Authorized, email: &Email) -> Result<User, CoreError> {
-        self.store.user_by_email(auth.tenant_id(), email).await?.ok_or(CoreError::NotFound("user"))
+        self.store
+            .user_by_email(auth.tenant_id(), email)
+            .await?
+            .ok_or(CoreError::NotFound("user"))
     }
 
-    pub async fn search_users(&self, auth: &Authorized, search: UserSearch, page: PageRequest) -> Result<Page<User>, CoreError> {
+    pub async fn search_users(
+        &self,
+        auth: &Authorized,
+        search: UserSearch,
+        page: PageRequest,
+    ) -> Result<Page<User>, CoreError> {
         let email = search
             .email
             .as_deref()
@@ -145,20 +187,46 @@ impl Core {
             search
                 .attributes
                 .iter()
-                .map(|(name, text)| Ok((name.clone(), schema.search_term(name, text).map_err(|e| e.within("attribute"))?)))
+                .map(|(name, text)| {
+                    Ok((
+                        name.clone(),
+                        schema
+                            .search_term(name, text)
+                            .map_err(|e| e.within("attribute"))?,
+                    ))
+                })
                 .collect::<Result<Vec<_>, FieldError>>()
                 .map_err(|e| CoreError::Validation(vec![e]))?
         };
-        let name_prefix = search.name.map(|n| n.trim().to_lowercase()).filter(|n| !n.is_empty());
-        if name_prefix.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        let name_prefix = search
+            .name
+            .map(|n| n.trim().to_lowercase())
+            .filter(|n| !n.is_empty());
+        if name_prefix
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 200)
+        {
             return Err(CoreError::invalid("name", "at most 200 characters"));
         }
-        let query = UserQuery { email, name_prefix, status: search.status, attributes };
-        Ok(self.store.search_users(auth.tenant_id(), &query, page).await?)
+        let query = UserQuery {
+            email,
+            name_prefix,
+            status: search.status,
+            attributes,
+        };
+        Ok(self
+            .store
+            .search_users(auth.tenant_id(), &query, page)
+            .await?)
     }
 
     /// Applies a merge patch to the profile; a patch that changes nothing writes nothing.
-    pub async fn update_user(&self, auth: &Authorized, id: UserId, patch: &ProfilePatch) -> Result<User, CoreError> {
+    pub async fn update_user(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+        patch: &ProfilePatch,
+    ) -> Result<User, CoreError> {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
             let (profile, changed) = patch.apply(&current.profile);
@@ -167,9 +235,23 @@ impl Core {
             }
             let schema = self.store.attribute_schema(auth.tenant_id()).await?;
             let now = self.clock.now();
-            let next = User { profile: validated(profile, &schema)?, updated_at: now, version: current.version + 1, ..current.clone() };
-            let event = Event::new(next.tenant_id, now, auth.actor(), kinds::USER_UPDATED, subject(id), json!({"changed": changed}));
-            self.store.update_user(&next, current.version, &index_of(&schema, &next), &event).await?;
+            let next = User {
+                profile: validated(profile, &schema)?,
+                updated_at: now,
+                version: current.version + 1,
+                ..current.clone()
+            };
+            let event = Event::new(
+                next.tenant_id,
+                now,
+                auth.actor(),
+                kinds::USER_UPDATED,
+                subject(id),
+                json!({"changed": changed}),
+            );
+            self.store
+                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .await?;
             Ok(next)
         })
         .await
@@ -177,15 +259,23 @@ impl Core {
 
     /// Blocks the user from signing in; their data stays.
     pub async fn disable_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
-        self.change_status(auth, id, kinds::USER_DISABLED, |_| UserStatus::Disabled).await
+        self.change_status(auth, id, kinds::USER_DISABLED, |_| UserStatus::Disabled)
+            .await
     }
 
     /// Lifts a block: the user returns to `active` if they have credentials, else `light`.
     pub async fn enable_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
-        self.change_status(auth, id, kinds::USER_ENABLED, User::enabled_status).await
+        self.change_status(auth, id, kinds::USER_ENABLED, User::enabled_status)
+            .await
     }
 
-    async fn change_status(&self, auth: &Authorized, id: UserId, kind: &str, next_status: impl Fn(&User) -> UserStatus) -> Result<User, CoreError> {
+    async fn change_status(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+        kind: &str,
+        next_status: impl Fn(&User) -> UserStatus,
+    ) -> Result<User, CoreError> {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
             let status = next_status(&current);
@@ -193,10 +283,24 @@ impl Core {
                 return Ok(current);
             }
             let now = self.clock.now();
-            let next = User { status, updated_at: now, version: current.version + 1, ..current.clone() };
+            let next = User {
+                status,
+                updated_at: now,
+                version: current.version + 1,
+                ..current.clone()
+            };
             let schema = self.store.attribute_schema(auth.tenant_id()).await?;
-            let event = Event::new(next.tenant_id, now, auth.actor(), kind, subject(id), json!({"from": current.status.as_str(), "to": status.as_str()}));
-            self.store.update_user(&next, current.version, &index_of(&schema, &next), &event).await?;
+            let event = Event::new(
+                next.tenant_id,
+                now,
+                auth.actor(),
+                kind,
+                subject(id),
+                json!({"from": current.status.as_str(), "to": status.as_str()}),
+            );
+            self.store
+                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .await?;
             Ok(next)
         })
         .await
@@ -209,8 +313,17 @@ impl Core {
             let version = current.version;
             let now = self.clock.now();
             let tombstone = current.into_tombstone(now);
-            let event = Event::new(tombstone.tenant_id, now, auth.actor(), kinds::USER_DELETED, subject(id), json!({}));
-            self.store.update_user(&tombstone, version, &[], &event).await?;
+            let event = Event::new(
+                tombstone.tenant_id,
+                now,
+                auth.actor(),
+                kinds::USER_DELETED,
+                subject(id),
+                json!({}),
+            );
+            self.store
+                .update_user(&tombstone, version, &[], &event)
+                .await?;
             Ok(())
         })
         .await

@@ -20,7 +20,9 @@ pub fn clock() -> Arc<ManualClock> {
 
 pub async fn core(store: Arc<dyn Store>) -> (Core, Arc<ManualClock>) {
     let clock = clock();
-    let core = Core::start(store, clock.clone() as Arc<dyn Clock>, None).await.unwrap();
+    let core = Core::start(store, clock.clone() as Arc<dyn Clock>, None)
+        .await
+        .unwrap();
     (core, clock)
 }
 
@@ -37,7 +39,12 @@ pub async fn tenant(core: &Core, slug: &str) -> (Tenant, Authorized) {
     let tenant = core
         .create_tenant(
             &operator,
-            NewTenant { slug: TenantSlug::parse(slug).unwrap(), display_name: slug.to_uppercase(), domains: vec![], settings: TenantSettings::default() },
+            NewTenant {
+                slug: TenantSlug::parse(slug).unwrap(),
+                display_name: slug.to_uppercase(),
+                domains: vec![],
+                settings: TenantSettings::default(),
+            },
         )
         .await
         .unwrap();
@@ -46,18 +53,31 @@ pub async fn tenant(core: &Core, slug: &str) -> (Tenant, Authorized) {
 }
 
 pub fn email(address: &str) -> UserEmail {
-    UserEmail { value: Email::parse(address).unwrap(), primary: false, verified: false, purposes: BTreeSet::new() }
+    UserEmail {
+        value: Email::parse(address).unwrap(),
+        primary: false,
+        verified: false,
+        purposes: BTreeSet::new(),
+    }
 }
 
 pub fn person(given: &str, family: &str, address: &str) -> NewUser {
     NewUser {
-        profile: Profile { given_name: Some(given.into()), family_name: Some(family.into()), emails: vec![email(address)], ..Profile::default() },
+        profile: Profile {
+            given_name: Some(given.into()),
+            family_name: Some(family.into()),
+            emails: vec![email(address)],
+            ..Profile::default()
+        },
         password_hash: None,
     }
 }
 
 pub fn with_external_id(mut user: NewUser, source: &str, value: &str) -> NewUser {
-    user.profile.external_ids.push(ExternalId { source: source.into(), value: value.into() });
+    user.profile.external_ids.push(ExternalId {
+        source: source.into(),
+        value: value.into(),
+    });
     user
 }
 

@@ -20,8 +20,12 @@ where
     F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(database) = TestDatabase::create(backend).await else { return };
-    let store = tessera_store::connect(&database.url, &StoreOptions::default()).await.expect("connect");
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let store = tessera_store::connect(&database.url, &StoreOptions::default())
+        .await
+        .expect("connect");
     case(store).await;
     database.remove().await;
 }

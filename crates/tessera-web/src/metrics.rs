@@ -1,0 +1,57 @@
+//! Prometheus metrics: request counts and latencies per route, database pool gauges.
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+use tessera_core::store::PoolStats;
+
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Installs the process-wide metrics recorder once and returns its handle; the `metrics`
+/// crate's macros record into it from anywhere.
+pub fn install_metrics_recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => handle,
+                // Another recorder is installed (an embedding program's): render an empty one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// Counts the request and records its latency under its route template, never the raw path
+/// (which would hold ids and explode the number of series).
+pub async fn record_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("tessera_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("tessera_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Publishes the pool figures; called just before each scrape.
+pub fn record_pool(backend: &'static str, stats: PoolStats) {
+    metrics::gauge!("tessera_db_pool_connections", "backend" => backend)
+        .set(f64::from(stats.connections));
+    metrics::gauge!("tessera_db_pool_idle_connections", "backend" => backend)
+        .set(f64::from(stats.idle));
+    metrics::gauge!("tessera_db_pool_max_connections", "backend" => backend)
+        .set(f64::from(stats.max_connections));
+}

@@ -1,0 +1,50 @@
+//! The OpenAPI 3.1 document of the admin API, generated from the handlers and types, served
+//! at `/admin/v1/openapi.json`.
+
+use crate::AppState;
+use crate::admin::{self, ListResponse};
+use crate::problem::Problem;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, API tokens and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
+    paths(
+        admin::tenants::list, admin::tenants::create, admin::tenants::read, admin::tenants::update,
+        admin::schema::read, admin::schema::replace,
+        admin::users::search, admin::users::create, admin::users::read, admin::users::update, admin::users::remove,
+        admin::users::disable, admin::users::enable,
+        admin::tokens::list, admin::tokens::create, admin::tokens::read, admin::tokens::revoke,
+        admin::events::list,
+    ),
+    components(schemas(
+        Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
+        admin::UserResponse, admin::UserCreate, admin::UserPatchInput, admin::EmailDto, admin::PhoneDto, admin::ExternalIdDto,
+        admin::TokenResponse, admin::TokenCreate, admin::TokenCreated, admin::EventResponse,
+        ListResponse<admin::UserResponse>, ListResponse<admin::TenantResponse>, ListResponse<admin::TokenResponse>, ListResponse<admin::EventResponse>,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct AdminApi;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/admin/v1/openapi.json",
+        get(|| async { Json(AdminApi::openapi()) }),
+    )
+}

@@ -1,0 +1,165 @@
+//! `tessera admin …`: a client of the admin API for people (tables) and scripts (`--json`).
+
+mod client;
+mod commands;
+mod table;
+
+pub use commands::run;
+
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Base URL of the Tessera server.
+    #[arg(long, env = "TESSERA_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Bearer token: an API token or the bootstrap admin token.
+    #[arg(long, env = "TESSERA_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Act on this tenant (its slug) instead of the default one.
+    #[arg(long, global = true)]
+    pub tenant: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub resource: Resource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Resource {
+    /// Tenants (brands, organisations).
+    #[command(subcommand)]
+    Tenants(TenantCommand),
+    /// The tenant's custom attribute schema.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Users and light accounts.
+    #[command(subcommand)]
+    Users(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Tokens(TokenCommand),
+    /// The event (audit) log.
+    #[command(subcommand)]
+    Events(EventCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    List,
+    Get {
+        slug: String,
+    },
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// A custom domain serving the tenant; repeat for several.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    Update {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Replaces the custom domains; repeat for several.
+        #[arg(long = "domain")]
+        domains: Option<Vec<String>>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    Get,
+    /// Replace the schema with the JSON in FILE (`-` for standard input).
+    Put {
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    List {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        /// NAME=VALUE; repeat for several.
+        #[arg(long = "attribute")]
+        attributes: Vec<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    Get {
+        id: String,
+    },
+    /// Create a user; with only an email, a light account.
+    Create {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        given_name: Option<String>,
+        #[arg(long)]
+        family_name: Option<String>,
+        /// A full JSON body (`-` for standard input) instead of the flags.
+        #[arg(long, conflicts_with_all = ["email", "given_name", "family_name"])]
+        body: Option<PathBuf>,
+    },
+    /// Apply a JSON merge patch from FILE (`-` for standard input).
+    Update {
+        id: String,
+        file: PathBuf,
+    },
+    Delete {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    Enable {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    List,
+    Create {
+        #[arg(long)]
+        name: String,
+        /// users:read, users:write, scim or admin; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// RFC 3339 expiry time.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCommand {
+    List {
+        /// Event type; repeat for several.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+}

@@ -1,0 +1,345 @@
+//! Tessera's configuration: one typed struct, loaded once in layers — defaults, then
+//! `tessera.toml` (or `--config FILE`), then `TESSERA_*` environment variables, then
+//! command-line flags — and validated at start with errors that name the setting.
+//! docs/configuration.md lists every setting.
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::{Dict, Value};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
+/// variables of other tools (such as the test suite's) cannot break start-up.
+const ENVIRONMENT_KEYS: [&str; 10] = [
+    "listen",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "admin_token",
+    "body_limit_bytes",
+    "request_timeout_seconds",
+    "log_format",
+    "log_level",
+];
+
+/// Read when no `--config` is given and it exists in the working directory.
+const DEFAULT_FILE: &str = "tessera.toml";
+
+/// Everything `tessera serve` can be told.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The issuer and base of every link Tessera sends; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Where the embedded database and other local state live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Most connections in the database pool.
+    pub database_max_connections: u32,
+    /// Bootstrap bearer token with `admin` scope on the default tenant.
+    pub admin_token: Option<SecretString>,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// Longest time one request may take.
+    pub request_timeout_seconds: u64,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `tessera=debug,info`; `RUST_LOG` wins if set.
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            data_dir: PathBuf::from("./tessera-data"),
+            database_url: None,
+            database_max_connections: 8,
+            admin_token: None,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
+            log_format: "text".to_owned(),
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// Values given as command-line flags; only those present override.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// A setting that is missing, malformed or out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration setting `{setting}`: {reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+/// The `TESSERA_*` variables among `environment`, keyed by setting name; values are typed
+/// the way figment's own `Env` provider types them.
+fn environment_layer(environment: &[(String, String)]) -> Dict {
+    environment
+        .iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix("TESSERA_")?.to_ascii_lowercase();
+            ENVIRONMENT_KEYS.contains(&key.as_str()).then(|| {
+                let typed: Value = value.parse().unwrap_or_else(|never| match never {});
+                (key, typed)
+            })
+        })
+        .collect()
+}
+
+/// The configuration after validation, with every default resolved.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// The public base URL without a trailing slash: the OpenID issuer.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub admin_token: Option<SecretString>,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    pub log_json: bool,
+    pub log_level: String,
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `./tessera.toml` is read if present.
+    pub fn load(
+        file: Option<&Path>,
+        environment: &[(String, String)],
+        flags: &FlagOverrides,
+    ) -> Result<Self, ConfigError> {
+        let figment = match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::Load(format!(
+                    "the file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => Figment::new().merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                Figment::new().merge(Toml::file_exact(DEFAULT_FILE))
+            }
+            None => Figment::new(),
+        };
+        figment
+            .merge(Serialized::globals(environment_layer(environment)))
+            .merge(Serialized::globals(flags))
+            .extract()
+            .map_err(|e| ConfigError::Load(e.to_string()))
+    }
+
+    /// Checks every setting and fills in the derived defaults.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!(
+                    "'{}' is not an address:port such as 127.0.0.1:8080",
+                    self.listen
+                ),
+            )
+        })?;
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = Url::parse(&public_url)
+            .map_err(|e| invalid("public_url", format!("'{public_url}' is not a URL: {e}")))?;
+        if !matches!(public_url.scheme(), "http" | "https")
+            || public_url.query().is_some()
+            || public_url.fragment().is_some()
+            || public_url.host().is_none()
+        {
+            return Err(invalid(
+                "public_url",
+                "must be an http(s) URL without query or fragment",
+            ));
+        }
+        let database_url = match self.database_url {
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://") =>
+            {
+                url
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "database_url",
+                    "must start with sqlite:// or postgres://",
+                ));
+            }
+            None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
+        };
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return Err(invalid(
+                "database_max_connections",
+                "must be between 1 and 1000",
+            ));
+        }
+        if let Some(token) = &self.admin_token
+            && secrecy::ExposeSecret::expose_secret(token).len() < 32
+        {
+            return Err(invalid(
+                "admin_token",
+                "must be at least 32 characters (e.g. `openssl rand -base64 32`)",
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.body_limit_bytes) {
+            return Err(invalid(
+                "body_limit_bytes",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        if !(1..=600).contains(&self.request_timeout_seconds) {
+            return Err(invalid(
+                "request_timeout_seconds",
+                "must be between 1 and 600",
+            ));
+        }
+        let log_json = match self.log_format.as_str() {
+            "text" => false,
+            "json" => true,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("'{other}' is neither text nor json"),
+                ));
+            }
+        };
+        Ok(Settings {
+            listen,
+            public_url: public_url.as_str().trim_end_matches('/').to_owned(),
+            data_dir: self.data_dir,
+            database_url,
+            database_max_connections: self.database_max_connections,
+            admin_token: self.admin_token,
+            body_limit_bytes: self.body_limit_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            log_json,
+            log_level: self.log_level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(
+        toml: Option<&str>,
+        env: &[(&str, &str)],
+        flags: FlagOverrides,
+    ) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().map_err(|e| ConfigError::Load(e.to_string()))?;
+        let path = dir.path().join("t.toml");
+        if let Some(text) = toml {
+            std::fs::write(&path, text).map_err(|e| ConfigError::Load(e.to_string()))?;
+        }
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::load(toml.map(|_| path.as_path()), &env, &flags)?.validate()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings =
+            load(None, &[], FlagOverrides::default()).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.public_url, "http://127.0.0.1:8080");
+        assert_eq!(settings.database_url, "sqlite://./tessera-data/tessera.db");
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let toml = "listen = \"127.0.0.1:9000\"\npublic_url = \"https://id.example.com\"\ndatabase_max_connections = 3\n";
+        let settings = load(
+            Some(toml),
+            &[
+                ("TESSERA_LISTEN", "127.0.0.1:9001"),
+                ("TESSERA_TEST_DATABASE_URL", "ignored"),
+            ],
+            FlagOverrides::default(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(settings.listen.port(), 9001, "environment beats the file");
+        assert_eq!(settings.database_max_connections, 3);
+        let flags = FlagOverrides {
+            listen: Some("127.0.0.1:9002".into()),
+            ..FlagOverrides::default()
+        };
+        let settings = load(Some(toml), &[("TESSERA_LISTEN", "127.0.0.1:9001")], flags)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(settings.listen.port(), 9002, "flags beat the environment");
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)]);
+        let cases: [Case<'_>; 6] = [
+            (None, &[("TESSERA_LISTEN", "nowhere")]),
+            (None, &[("TESSERA_PUBLIC_URL", "ftp://x")]),
+            (None, &[("TESSERA_DATABASE_URL", "mysql://x")]),
+            (None, &[("TESSERA_ADMIN_TOKEN", "short")]),
+            (Some("databse_url = \"x\""), &[]),
+            (Some("database_max_connections = \"many\""), &[]),
+        ];
+        let messages: Vec<String> = cases
+            .iter()
+            .map(|(toml, env)| {
+                load(*toml, env, FlagOverrides::default())
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert!(messages[0].contains("`listen`"), "{}", messages[0]);
+        assert!(messages[1].contains("`public_url`"), "{}", messages[1]);
+        assert!(messages[2].contains("`database_url`"), "{}", messages[2]);
+        assert!(messages[3].contains("`admin_token`"), "{}", messages[3]);
+        assert!(messages[4].contains("databse_url"), "{}", messages[4]);
+        assert!(
+            messages[5].contains("database_max_connections"),
+            "{}",
+            messages[5]
+        );
+    }
+}
