@@ -9,7 +9,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use tessera_core::error::FieldError;
 
-/// A JSON request body (`application/json` or any `application/*+json`, such as
+/// A JSON object request body (`application/json` or any `application/*+json`, such as
 /// `application/merge-patch+json`).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
@@ -59,8 +59,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Deserialises `bytes`; syntax errors are 400, shape errors 422 with the field's path.
+/// Deserialises `bytes`, which must hold a JSON object (serde would otherwise accept an
+/// array for a struct); syntax errors are 400, shape errors 422 with the field's path.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(ApiError::bad_request("the body is empty")),
+        Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() => {
+            return Err(ApiError::bad_request("the body is not valid JSON"));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "body",
+                "must be a JSON object",
+            )]));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let inner = error.inner();

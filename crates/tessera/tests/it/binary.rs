@@ -1,0 +1,213 @@
+//! The real binary as an operator runs it: no configuration, signals, configuration errors,
+//! and no secret in its logs.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const CANARY_TOKEN: &str = "canary-bootstrap-token-7f3a9c1e5b2d4f6a8c0e";
+
+fn tessera() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TESSERA_")) {
+        command.env_remove(name);
+    }
+    command
+        .env("RUST_LOG", "debug")
+        .env_remove("RUST_BACKTRACE");
+    command
+}
+
+/// The server's log lines, collected as they come.
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// Collects the child's stderr and waits for the "serving" line; returns the address.
+async fn wait_for_address(child: &mut Child) -> (String, Log) {
+    let log: Log = Arc::default();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    for _ in 0..300 {
+        let serving = log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|line| line.contains("tessera is serving"))
+            .cloned();
+        if let Some(line) = serving {
+            let address = line
+                .split("address=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            return (address, log);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not start: {:?}", log.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_configuration_then_stop_on_sigterm() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = tessera()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TESSERA_ADMIN_TOKEN", CANARY_TOKEN)
+        .current_dir(directory.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (address, log) = wait_for_address(&mut child).await;
+    assert!(
+        directory.path().join("tessera-data/tessera.db").exists(),
+        "the embedded database is created in ./tessera-data"
+    );
+
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let created = client
+        .post(format!("{base}/admin/v1/api-tokens?canary={CANARY_TOKEN}"))
+        .bearer_auth(CANARY_TOKEN)
+        .json(&serde_json::json!({"name": "canary", "scopes": ["admin"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let secret = created.json::<serde_json::Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = client
+        .get(format!("{base}/admin/v1/users"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let refused = client
+        .get(format!("{base}/admin/v1/users"))
+        .bearer_auth(format!("{secret}x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .expect("stops within 15 s")
+        .unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    tokio::time::sleep(Duration::from_millis(200)).await; // let the reader drain the pipe
+    let all = log.lock().unwrap().join("\n");
+    assert!(all.contains("tessera stopped"), "{all}");
+    // A24: secrets never reach the logs, even at debug level
+    assert!(
+        !all.contains(CANARY_TOKEN),
+        "the bootstrap token leaked into the log:\n{all}"
+    );
+    assert!(
+        !all.contains(&secret),
+        "an API token leaked into the log:\n{all}"
+    );
+    assert!(
+        all.contains("/admin/v1/users"),
+        "requests are logged by path"
+    );
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_setting() {
+    let directory = tempfile::tempdir().unwrap();
+    let cases: [(&[(&str, &str)], &[&str], &str); 4] = [
+        (&[("TESSERA_LISTEN", "nowhere")], &[], "`listen`"),
+        (
+            &[("TESSERA_DATABASE_URL", "mysql://db")],
+            &[],
+            "`database_url`",
+        ),
+        (&[], &["--public-url", "not a url"], "`public_url`"),
+        (&[("TESSERA_ADMIN_TOKEN", "short")], &[], "`admin_token`"),
+    ];
+    for (environment, flags, setting) in cases {
+        let output = tessera()
+            .arg("serve")
+            .args(flags)
+            .envs(environment.iter().copied())
+            .current_dir(directory.path())
+            .output()
+            .await
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(setting), "expected {setting} in: {stderr}");
+    }
+    std::fs::write(
+        directory.path().join("tessera.toml"),
+        "listen = \"127.0.0.1:0\"\nlistne = 1\n",
+    )
+    .unwrap();
+    let output = tessera()
+        .arg("serve")
+        .current_dir(directory.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("listne"),
+        "unknown keys are named"
+    );
+    let missing = tessera()
+        .args(["serve", "--config", "nope.toml"])
+        .current_dir(directory.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_is_idempotent() {
+    let directory = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = tessera()
+            .arg("migrate")
+            .current_dir(directory.path())
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(directory.path().join("tessera-data/tessera.db").exists());
+}

@@ -1,0 +1,186 @@
+//! A Tessera server for one test: fresh database, port 0, a client that speaks its admin API.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::future::Future;
+use tessera::config::{Config, FlagOverrides};
+use tessera_test_support::{Backend, TestDatabase};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const BOOTSTRAP_TOKEN: &str = "bootstrap-token-for-the-http-suite-0123456789";
+
+/// A running server and the means to talk to it.
+#[derive(Debug, Clone)]
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+/// An answer: status, headers and the parsed JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// Asserts the status, showing the body when it differs.
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+
+    /// Asserts a problem-details answer with this status and code.
+    pub fn expect_problem(self, status: u16, code: &str) -> Self {
+        let answer = self.expect(status);
+        assert_eq!(answer.headers["content-type"], "application/problem+json");
+        assert_eq!(answer.body["code"], code, "{}", answer.body);
+        assert_eq!(answer.body["status"], status);
+        assert_eq!(answer.body["type"], format!("urn:tessera:problem:{code}"));
+        answer
+    }
+}
+
+impl TestServer {
+    /// Sends a request with `token` (none when `None`) and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            let content_type = if method == Method::PATCH {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            request = request
+                .header("content-type", content_type)
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A request as the bootstrap admin.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.call(method, path, Some(BOOTSTRAP_TOKEN), body).await
+    }
+
+    /// Creates an API token of `tenant` (slug, `None` for the default) and returns its secret.
+    pub async fn token(&self, tenant: Option<&str>, scopes: &[&str]) -> String {
+        let prefix = tenant.map(|slug| format!("/t/{slug}")).unwrap_or_default();
+        let answer = self
+            .admin(
+                Method::POST,
+                &format!("{prefix}/admin/v1/api-tokens"),
+                Some(serde_json::json!({"name": "test", "scopes": scopes})),
+            )
+            .await
+            .expect(201);
+        answer.body["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates tenant `slug`.
+    pub async fn tenant(&self, slug: &str) -> Value {
+        self.admin(
+            Method::POST,
+            "/admin/v1/tenants",
+            Some(serde_json::json!({"slug": slug, "display_name": slug.to_uppercase()})),
+        )
+        .await
+        .expect(201)
+        .body
+    }
+}
+
+/// Starts a server over a fresh database of `backend`, runs `case`, stops the server
+/// gracefully and removes the database. Skips (with a message) when the backend is absent.
+pub async fn with_server<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let flags = FlagOverrides {
+        listen: Some(address.to_string()),
+        public_url: Some(format!("http://{address}")),
+        database_url: Some(database.url.clone()),
+        data_dir: None,
+    };
+    let environment = vec![("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned())];
+    let settings = Config::load(None, &environment, &flags)
+        .expect("config")
+        .validate()
+        .expect("valid config");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        tessera::server::run(&settings, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let test_server = TestServer {
+        base: format!("http://{address}"),
+        client,
+    };
+    wait_until_ready(&test_server).await;
+    case(test_server).await;
+    let _ = stop.send(());
+    server
+        .await
+        .expect("server task")
+        .expect("server stopped cleanly");
+    database.remove().await;
+}
+
+async fn wait_until_ready(server: &TestServer) {
+    for _ in 0..200 {
+        if let Ok(response) = server
+            .client
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the server did not become ready");
+}

@@ -1,0 +1,32 @@
+//! The HTTP suite: a real server on port 0 over a fresh database, real HTTP clients. Each
+//! case runs once per storage backend; the process-level cases run the built binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin_auth;
+mod admin_input;
+mod admin_users;
+mod binary;
+mod cli;
+mod harness;
+mod operations;
+mod tenants;
+
+/// Declares each case once per backend: `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! http_suite {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::harness::with_server(tessera_test_support::Backend::Sqlite, super::$case).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                $crate::harness::with_server(tessera_test_support::Backend::Postgres, super::$case).await
+            })*
+        }
+    };
+}
