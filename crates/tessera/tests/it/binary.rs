@@ -145,7 +145,13 @@ async fn serve_without_configuration_then_stop_on_sigterm() {
 #[tokio::test]
 async fn configuration_errors_name_the_setting() {
     let directory = tempfile::tempdir().unwrap();
-    let cases: [(&[(&str, &str)], &[&str], &str); 4] = [
+    /// Environment, flags, and the setting the error must name.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+        &'static str,
+    );
+    let cases: [Case; 4] = [
         (&[("TESSERA_LISTEN", "nowhere")], &[], "`listen`"),
         (
             &[("TESSERA_DATABASE_URL", "mysql://db")],
