@@ -14,7 +14,7 @@ pub const TOKEN_PREFIX: &str = "tsr";
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Scope {
-    /// Read users and their events.
+    /// Read users and the attribute schema.
     #[serde(rename = "users:read")]
     UsersRead,
     /// Create, change and delete users.

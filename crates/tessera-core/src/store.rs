@@ -60,6 +60,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
     fn pool_stats(&self) -> PoolStats;
+    /// Bytes the database occupies on disk, for capacity planning and benchmarks.
+    async fn storage_bytes(&self) -> StoreResult<u64>;
 
     // Tenants
     async fn insert_tenant(&self, tenant: &Tenant, event: &Event) -> StoreResult<()>;

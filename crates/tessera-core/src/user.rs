@@ -317,55 +317,38 @@ pub struct ProfilePatch {
     pub attributes: Option<Option<Map<String, Value>>>,
 }
 
-/// A text field's name, its patch and its value in the profile being patched.
-type ScalarPatch<'a> = (
-    &'static str,
-    &'a Option<Option<String>>,
-    &'a mut Option<String>,
-);
+/// A text field's patch and its value in the profile being patched.
+type ScalarPatch<'a> = (&'a Option<Option<String>>, &'a mut Option<String>);
 
 impl ProfilePatch {
-    /// The patched profile and the names of the fields whose value changed.
-    pub fn apply(&self, profile: &Profile) -> (Profile, Vec<&'static str>) {
+    /// The profile with the patch applied (not yet normalised or validated).
+    pub fn apply(&self, profile: &Profile) -> Profile {
         let mut next = profile.clone();
-        let mut changed = Vec::new();
         let scalars: [ScalarPatch<'_>; 5] = [
-            ("given_name", &self.given_name, &mut next.given_name),
-            ("family_name", &self.family_name, &mut next.family_name),
-            ("name", &self.name, &mut next.name),
-            ("locale", &self.locale, &mut next.locale),
-            ("zoneinfo", &self.zoneinfo, &mut next.zoneinfo),
+            (&self.given_name, &mut next.given_name),
+            (&self.family_name, &mut next.family_name),
+            (&self.name, &mut next.name),
+            (&self.locale, &mut next.locale),
+            (&self.zoneinfo, &mut next.zoneinfo),
         ];
-        for (field, patch, target) in scalars {
+        for (patch, target) in scalars {
             if let Some(value) = patch {
-                if target != value {
-                    changed.push(field);
-                }
                 target.clone_from(value);
             }
         }
         if let Some(emails) = &self.emails {
-            if *emails != next.emails {
-                changed.push("emails");
-            }
             next.emails.clone_from(emails);
         }
         if let Some(phones) = &self.phone_numbers {
-            if *phones != next.phone_numbers {
-                changed.push("phone_numbers");
-            }
             next.phone_numbers.clone_from(phones);
         }
         if let Some(ids) = &self.external_ids {
-            if *ids != next.external_ids {
-                changed.push("external_ids");
-            }
             next.external_ids.clone_from(ids);
         }
-        if let Some(attributes) = &self.attributes {
-            let before = std::mem::take(&mut next.attributes);
-            if let Some(merge) = attributes {
-                next.attributes.clone_from(&before);
+        match &self.attributes {
+            None => {}
+            Some(None) => next.attributes.clear(),
+            Some(Some(merge)) => {
                 for (key, value) in merge {
                     if value.is_null() {
                         next.attributes.remove(key);
@@ -374,11 +357,30 @@ impl ProfilePatch {
                     }
                 }
             }
-            if before != next.attributes {
-                changed.push("attributes");
-            }
         }
-        (next, changed)
+        next
+    }
+}
+
+impl Profile {
+    /// The names of the fields whose values differ between `self` and `other`.
+    pub fn changed_fields(&self, other: &Profile) -> Vec<&'static str> {
+        let pairs = [
+            ("given_name", self.given_name != other.given_name),
+            ("family_name", self.family_name != other.family_name),
+            ("name", self.name != other.name),
+            ("locale", self.locale != other.locale),
+            ("zoneinfo", self.zoneinfo != other.zoneinfo),
+            ("emails", self.emails != other.emails),
+            ("phone_numbers", self.phone_numbers != other.phone_numbers),
+            ("external_ids", self.external_ids != other.external_ids),
+            ("attributes", self.attributes != other.attributes),
+        ];
+        pairs
+            .into_iter()
+            .filter(|(_, differs)| *differs)
+            .map(|(name, _)| name)
+            .collect()
     }
 }
 
@@ -471,17 +473,22 @@ mod tests {
             attributes: Some(json!({"a": null, "c": 3}).as_object().cloned()),
             ..ProfilePatch::default()
         };
-        let (next, changed) = patch.apply(&profile);
+        let next = patch.apply(&profile);
+        let changed = profile.changed_fields(&next);
         assert_eq!(next.given_name.as_deref(), Some("Augusta"));
         assert_eq!(next.family_name, None);
         assert_eq!(Value::Object(next.attributes), json!({"b": 2, "c": 3}));
         assert_eq!(changed, vec!["given_name", "family_name", "attributes"]);
-        assert!(ProfilePatch::default().apply(&profile).1.is_empty());
+        assert!(
+            profile
+                .changed_fields(&ProfilePatch::default().apply(&profile))
+                .is_empty()
+        );
         let clear = ProfilePatch {
             attributes: Some(None),
             ..ProfilePatch::default()
         };
-        assert!(clear.apply(&profile).0.attributes.is_empty());
+        assert!(clear.apply(&profile).attributes.is_empty());
     }
 
     #[test]

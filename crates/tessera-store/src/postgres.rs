@@ -4,8 +4,7 @@
 use crate::StoreOptions;
 use crate::errors::classify;
 use crate::rows::{
-    ApiTokenParts, EventParts, TenantParts, UserParts, name_prefix_pattern, scope_names,
-    search_names,
+    ApiTokenParts, EventParts, TenantParts, UserParts, push_user_search, scope_names, search_names,
 };
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -22,7 +21,7 @@ use tessera_core::page::{Page, PageRequest};
 use tessera_core::secret::SecretHash;
 use tessera_core::store::{NewUserRecord, PoolStats, Store, StoreError, StoreResult};
 use tessera_core::tenant::{Domain, Tenant, TenantSlug};
-use tessera_core::user::{User, UserQuery, UserStatus};
+use tessera_core::user::{User, UserQuery};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -309,6 +308,14 @@ impl Store for PostgresStore {
         }
     }
 
+    async fn storage_bytes(&self) -> StoreResult<u64> {
+        let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
     async fn insert_tenant(&self, tenant: &Tenant, event: &Event) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -554,40 +561,8 @@ impl Store for PostgresStore {
         query: &UserQuery,
         page: PageRequest,
     ) -> StoreResult<Page<User>> {
-        let mut sql = QueryBuilder::<Postgres>::new("SELECT u.* FROM users u WHERE u.tenant_id = ");
-        sql.push_bind(tenant.as_uuid());
-        match query.status {
-            Some(status) => sql.push(" AND u.status = ").push_bind(status.as_str()),
-            None => sql
-                .push(" AND u.status <> ")
-                .push_bind(UserStatus::Deleted.as_str()),
-        };
-        if let Some(email) = &query.email {
-            sql.push(" AND u.id IN (SELECT user_id FROM user_emails WHERE tenant_id = ")
-                .push_bind(tenant.as_uuid())
-                .push(" AND address = ")
-                .push_bind(email.normalized().to_owned())
-                .push(")");
-        }
-        if let Some(prefix) = &query.name_prefix {
-            sql.push(" AND u.search_names LIKE ")
-                .push_bind(name_prefix_pattern(prefix))
-                .push(" ESCAPE '\\'");
-        }
-        for (name, value) in &query.attributes {
-            sql.push(" AND u.id IN (SELECT user_id FROM user_attribute_values WHERE tenant_id = ")
-                .push_bind(tenant.as_uuid())
-                .push(" AND name = ")
-                .push_bind(name.clone())
-                .push(" AND value = ")
-                .push_bind(value.clone())
-                .push(")");
-        }
-        if let Some(after) = page.after {
-            sql.push(" AND u.id > ").push_bind(after);
-        }
-        sql.push(" ORDER BY u.id LIMIT ")
-            .push_bind(page.fetch_limit());
+        let mut sql = QueryBuilder::<Postgres>::default();
+        push_user_search(&mut sql, tenant.as_uuid(), query, page);
         let rows = sql.build().fetch_all(&self.pool).await.map_err(classify)?;
         let users = rows
             .iter()

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use tessera_core::api_token::{ApiToken, Scope};
 use tessera_core::event::{Actor, Event};
 use tessera_core::ids::{ApiTokenId, EventId, TenantId, UserId};
+use tessera_core::page::PageRequest;
 use tessera_core::password_hash::PasswordHash;
 use tessera_core::secret::SecretHash;
 use tessera_core::store::StoreResult;
 use tessera_core::tenant::{Domain, Tenant, TenantSettings, TenantSlug};
-use tessera_core::user::{Profile, User, UserStatus};
+use tessera_core::user::{Profile, User, UserQuery, UserStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -163,6 +164,73 @@ impl EventParts {
             payload: self.payload,
         })
     }
+}
+
+/// Writes the admin user search into `sql`, the same for both backends. The first attribute
+/// filter drives the query through its index (`tenant, name, value, user_id`), which is
+/// already in id order, so a page costs an index range scan of about `limit` rows however
+/// many users match; further filters are point probes.
+pub(crate) fn push_user_search<DB>(
+    sql: &mut sqlx::QueryBuilder<DB>,
+    tenant: Uuid,
+    query: &UserQuery,
+    page: PageRequest,
+) where
+    DB: sqlx::Database,
+    for<'t> Uuid: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let order_column = match query.attributes.first() {
+        Some((name, value)) => {
+            sql.push("SELECT u.* FROM user_attribute_values a JOIN users u ON u.id = a.user_id WHERE a.tenant_id = ")
+                .push_bind(tenant)
+                .push(" AND a.name = ")
+                .push_bind(name.clone())
+                .push(" AND a.value = ")
+                .push_bind(value.clone());
+            "a.user_id"
+        }
+        None => {
+            sql.push("SELECT u.* FROM users u WHERE TRUE");
+            "u.id"
+        }
+    };
+    sql.push(" AND u.tenant_id = ").push_bind(tenant);
+    match query.status {
+        Some(status) => sql
+            .push(" AND u.status = ")
+            .push_bind(status.as_str().to_owned()),
+        None => sql
+            .push(" AND u.status <> ")
+            .push_bind(UserStatus::Deleted.as_str().to_owned()),
+    };
+    for (name, value) in query.attributes.iter().skip(1) {
+        sql.push(" AND EXISTS (SELECT 1 FROM user_attribute_values x WHERE x.tenant_id = ")
+            .push_bind(tenant)
+            .push(" AND x.name = ")
+            .push_bind(name.clone())
+            .push(" AND x.value = ")
+            .push_bind(value.clone())
+            .push(" AND x.user_id = u.id)");
+    }
+    if let Some(email) = &query.email {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.address = ",
+        )
+        .push_bind(email.normalized().to_owned())
+        .push(")");
+    }
+    if let Some(prefix) = &query.name_prefix {
+        sql.push(" AND u.search_names LIKE ")
+            .push_bind(name_prefix_pattern(prefix))
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(after) = page.after {
+        sql.push(format!(" AND {order_column} > ")).push_bind(after);
+    }
+    sql.push(format!(" ORDER BY {order_column} LIMIT "))
+        .push_bind(page.fetch_limit());
 }
 
 #[cfg(test)]

@@ -3,38 +3,77 @@
 
 use crate::HttpSettings;
 use crate::metrics::record_request;
+use crate::problem::ApiError;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
 
-/// Wraps `routes` in the shared layers. The last `.layer` call runs first on a request.
+/// Wraps `routes` in the shared layers. The last `.layer` call runs first on a request, so
+/// the security headers and the problem-details fallback see every response, including the
+/// ones the limit, timeout and panic layers make.
 pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
     let hsts = settings.hsts;
     routes
-        .layer(middleware::from_fn(record_request))
-        .layer(middleware::from_fn(move |request: Request, next: Next| security_headers(request, next, hsts)))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            // The panic message may quote request data: it is logged by the panic hook, not sent.
+            ApiError::internal("a handler panicked").into_response()
+        }))
+        .layer(middleware::from_fn(record_request))
+        .layer(middleware::from_fn(bare_errors_as_problems))
+        .layer(middleware::from_fn(move |request: Request, next: Next| security_headers(request, next, hsts)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // Only the method and path are logged: query strings and headers may hold secrets.
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Error answers made by layers (body limit, timeout) carry no body of ours: give them the
+/// problem-details body every client of the API expects.
+async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The body is too large",
+        )
+        .into_response(),
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+        )
+        .detail("the request took too long")
+        .into_response(),
+        _ => response,
+    }
 }
 
 /// Headers that every response carries unless the handler chose otherwise (A20).

@@ -27,7 +27,7 @@ use tower::ServiceExt;
 pub struct HttpSettings {
     /// Largest request body accepted; larger ones get 413 before any parsing.
     pub body_limit_bytes: usize,
-    /// Longest time a request may take before it is answered with 408/503.
+    /// Longest time a request may take before it is answered with 503.
     pub request_timeout: Duration,
     /// Whether responses should carry HSTS (the public URL is https).
     pub hsts: bool,

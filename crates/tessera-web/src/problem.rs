@@ -58,6 +58,19 @@ impl ApiError {
         self
     }
 
+    /// A fault of ours: the caller gets an error id, the log gets the id and `cause`.
+    pub fn internal(cause: &str) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        tracing::error!(error_id = %id, error = cause, "request failed");
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        );
+        error.error_id = Some(id);
+        error
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

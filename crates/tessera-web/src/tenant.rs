@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::problem::ApiError;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use tessera_core::tenant::Tenant;
 
 /// The slug taken from a `/t/{slug}` prefix, kept in the request's extensions.
@@ -50,9 +50,8 @@ impl FromRequestParts<AppState> for RequestTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let unknown = || {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found").detail("no such tenant")
-        };
+        // The same answer as for a tenant the caller may not see (A50): nothing to tell apart.
+        let unknown = || ApiError::from(tessera_core::CoreError::NotFound("tenant"));
         if let Some(PrefixSlug(slug)) = parts.extensions.get::<PrefixSlug>() {
             return state
                 .core

@@ -233,6 +233,12 @@ impl Config {
                 "must be between 1 and 600",
             ));
         }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level).map_err(|e| {
+            invalid(
+                "log_level",
+                format!("'{}' is not a tracing filter: {e}", self.log_level),
+            )
+        })?;
         let log_json = match self.log_format.as_str() {
             "text" => false,
             "json" => true,

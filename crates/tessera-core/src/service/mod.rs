@@ -6,7 +6,7 @@ mod tenants;
 mod tokens;
 mod users;
 
-pub use tenants::{NewTenant, TenantPatch};
+pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};
 pub use users::{NewUser, UserSearch};
 

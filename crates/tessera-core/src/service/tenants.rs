@@ -25,8 +25,19 @@ pub struct NewTenant {
 #[derive(Debug, Clone, Default)]
 pub struct TenantPatch {
     pub display_name: Option<String>,
-    pub domains: Option<Vec<Domain>>,
+    pub domains: Option<DomainChange>,
     pub settings: Option<TenantSettings>,
+}
+
+/// New custom domains for a tenant. Only an operator may route a host name to a tenant:
+/// a tenant's own admin could otherwise claim another brand's domain.
+#[derive(Debug, Clone)]
+pub struct DomainChange(Vec<Domain>);
+
+impl DomainChange {
+    pub fn new(_operator: &OperatorAuthorized, domains: Vec<Domain>) -> Self {
+        Self(domains)
+    }
 }
 
 fn subject(id: TenantId) -> String {
@@ -153,7 +164,7 @@ impl Core {
             .map(parse_display_name)
             .transpose()
             .map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
-        if let Some(domains) = &patch.domains {
+        if let Some(DomainChange(domains)) = &patch.domains {
             check_domains(domains)?;
         }
         retry_on_conflict(|| async {
@@ -164,7 +175,7 @@ impl Core {
                 changed.push("display_name");
                 next.display_name.clone_from(name);
             }
-            if let Some(domains) = &patch.domains {
+            if let Some(DomainChange(domains)) = &patch.domains {
                 changed.push("domains");
                 next.domains.clone_from(domains);
             }

@@ -74,7 +74,11 @@ impl Core {
             return Err(CoreError::invalid("scopes", "at least one scope"));
         }
         let now = self.clock.now();
-        if new.expires_at.is_some_and(|expiry| expiry <= now) {
+        // Stored in UTC to the microsecond, so the answer equals what a later read shows.
+        let expires_at = new
+            .expires_at
+            .map(|at| crate::clock::truncate_to_micros(at.to_offset(time::UtcOffset::UTC)));
+        if expires_at.is_some_and(|expiry| expiry <= now) {
             return Err(CoreError::invalid("expires_at", "must be in the future"));
         }
         let secret = generate_secret(TOKEN_PREFIX);
@@ -86,7 +90,7 @@ impl Core {
             secret_hash: SecretHash::of(&secret),
             created_by: auth.actor().clone(),
             created_at: now,
-            expires_at: new.expires_at,
+            expires_at,
             revoked_at: None,
         };
         let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();

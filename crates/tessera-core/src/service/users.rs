@@ -229,14 +229,16 @@ impl Core {
     ) -> Result<User, CoreError> {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
-            let (profile, changed) = patch.apply(&current.profile);
+            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            // Compared after normalisation, so " Ada " over "Ada" is no change and writes nothing.
+            let profile = validated(patch.apply(&current.profile), &schema)?;
+            let changed = current.profile.changed_fields(&profile);
             if changed.is_empty() {
                 return Ok(current);
             }
-            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
             let now = self.clock.now();
             let next = User {
-                profile: validated(profile, &schema)?,
+                profile,
                 updated_at: now,
                 version: current.version + 1,
                 ..current.clone()

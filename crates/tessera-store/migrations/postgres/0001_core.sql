@@ -51,14 +51,15 @@ CREATE TABLE user_external_ids (
 );
 CREATE INDEX user_external_ids_user ON user_external_ids (user_id);
 
+-- One row per searchable attribute value; the key is the search path.
 CREATE TABLE user_attribute_values (
-    user_id   UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     tenant_id UUID NOT NULL,
     name      TEXT NOT NULL,
     value     TEXT NOT NULL,
-    PRIMARY KEY (user_id, name)
+    user_id   UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (tenant_id, name, value, user_id)
 );
-CREATE INDEX user_attribute_values_search ON user_attribute_values (tenant_id, name, value, user_id);
+CREATE INDEX user_attribute_values_user ON user_attribute_values (user_id);
 
 CREATE TABLE api_tokens (
     id          UUID PRIMARY KEY,
@@ -74,15 +75,16 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_secret_hash_unique ON api_tokens (secret_hash);
 CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id);
 
+-- The audit log and outbox; the key keeps each tenant's events in order.
 CREATE TABLE events (
-    id          UUID PRIMARY KEY,
     tenant_id   UUID NOT NULL,
+    id          UUID NOT NULL,
     occurred_at TIMESTAMPTZ NOT NULL,
     actor       TEXT NOT NULL,
     kind        TEXT NOT NULL,
     subject     TEXT NOT NULL,
-    payload     JSONB NOT NULL
+    payload     JSONB NOT NULL,
+    PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX events_tenant ON events (tenant_id, id);
 CREATE INDEX events_subject ON events (tenant_id, subject, id);
 CREATE INDEX events_kind ON events (tenant_id, kind, id);

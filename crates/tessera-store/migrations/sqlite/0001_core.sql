@@ -38,7 +38,7 @@ CREATE TABLE user_emails (
     address    TEXT NOT NULL,
     is_primary INTEGER NOT NULL,
     PRIMARY KEY (user_id, address)
-) STRICT;
+) WITHOUT ROWID, STRICT;
 CREATE UNIQUE INDEX user_emails_primary_unique ON user_emails (tenant_id, address) WHERE is_primary = 1;
 CREATE INDEX user_emails_address ON user_emails (tenant_id, address);
 
@@ -48,17 +48,18 @@ CREATE TABLE user_external_ids (
     source    TEXT NOT NULL,
     value     TEXT NOT NULL,
     PRIMARY KEY (tenant_id, source, value)
-) STRICT;
+) WITHOUT ROWID, STRICT;
 CREATE INDEX user_external_ids_user ON user_external_ids (user_id);
 
+-- One row per searchable attribute value; the key is the search path.
 CREATE TABLE user_attribute_values (
-    user_id   BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     tenant_id BLOB NOT NULL,
     name      TEXT NOT NULL,
     value     TEXT NOT NULL,
-    PRIMARY KEY (user_id, name)
-) STRICT;
-CREATE INDEX user_attribute_values_search ON user_attribute_values (tenant_id, name, value, user_id);
+    user_id   BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (tenant_id, name, value, user_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX user_attribute_values_user ON user_attribute_values (user_id);
 
 CREATE TABLE api_tokens (
     id          BLOB PRIMARY KEY,
@@ -74,15 +75,16 @@ CREATE TABLE api_tokens (
 CREATE UNIQUE INDEX api_tokens_secret_hash_unique ON api_tokens (secret_hash);
 CREATE INDEX api_tokens_tenant ON api_tokens (tenant_id, id);
 
+-- The audit log and outbox; the key keeps each tenant's events in order.
 CREATE TABLE events (
-    id          BLOB PRIMARY KEY,
     tenant_id   BLOB NOT NULL,
+    id          BLOB NOT NULL,
     occurred_at INTEGER NOT NULL,
     actor       TEXT NOT NULL,
     kind        TEXT NOT NULL,
     subject     TEXT NOT NULL,
-    payload     TEXT NOT NULL
-) STRICT;
-CREATE INDEX events_tenant ON events (tenant_id, id);
+    payload     TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID, STRICT;
 CREATE INDEX events_subject ON events (tenant_id, subject, id);
 CREATE INDEX events_kind ON events (tenant_id, kind, id);

@@ -26,16 +26,21 @@ pub async fn core(store: Arc<dyn Store>) -> (Core, Arc<ManualClock>) {
     (core, clock)
 }
 
-/// A second tenant, and system authorization on it.
-pub async fn tenant(core: &Core, slug: &str) -> (Tenant, Authorized) {
-    let operator = tessera_core::auth::Principal {
+/// Operator authorization, as the bootstrap token has.
+pub fn operator(core: &Core) -> tessera_core::auth::OperatorAuthorized {
+    tessera_core::auth::Principal {
         actor: tessera_core::event::Actor::System,
         tenant_id: core.default_tenant().id,
         from_default_tenant: true,
         scopes: BTreeSet::from([tessera_core::api_token::Scope::Admin]),
     }
     .authorize_operator()
-    .unwrap();
+    .unwrap()
+}
+
+/// A second tenant, and system authorization on it.
+pub async fn tenant(core: &Core, slug: &str) -> (Tenant, Authorized) {
+    let operator = operator(core);
     let tenant = core
         .create_tenant(
             &operator,

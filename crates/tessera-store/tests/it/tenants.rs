@@ -1,13 +1,13 @@
 //! Tenants and attribute schemas.
 
 use crate::conformance;
-use crate::fixtures::{code, core, schema, tenant};
+use crate::fixtures::{code, core, operator, schema, tenant};
 use std::sync::Arc;
 use tessera_core::ErrorCode;
 use tessera_core::auth::Authorized;
 use tessera_core::event::{EventQuery, kinds};
 use tessera_core::page::PageRequest;
-use tessera_core::service::TenantPatch;
+use tessera_core::service::{DomainChange, TenantPatch};
 use tessera_core::store::{Store, StoreError};
 use tessera_core::tenant::{Domain, TenantSettings, TenantSlug};
 
@@ -34,7 +34,10 @@ async fn tenants_round_trip_by_id_slug_and_domain(store: Arc<dyn Store>) {
     let (acme, auth) = tenant(&core, "acme").await;
     let patch = TenantPatch {
         display_name: Some("ACME Corp".into()),
-        domains: Some(vec![Domain::parse("Login.Acme.Example").unwrap()]),
+        domains: Some(DomainChange::new(
+            &operator(&core),
+            vec![Domain::parse("Login.Acme.Example").unwrap()],
+        )),
         settings: Some(TenantSettings {
             default_locale: Some("de".into()),
             ..TenantSettings::default()
@@ -75,7 +78,7 @@ async fn slugs_and_domains_are_unique(store: Arc<dyn Store>) {
     core.update_tenant(
         &acme,
         TenantPatch {
-            domains: Some(vec![domain.clone()]),
+            domains: Some(DomainChange::new(&operator(&core), vec![domain.clone()])),
             ..TenantPatch::default()
         },
     )
@@ -85,7 +88,7 @@ async fn slugs_and_domains_are_unique(store: Arc<dyn Store>) {
         .update_tenant(
             &globex,
             TenantPatch {
-                domains: Some(vec![domain]),
+                domains: Some(DomainChange::new(&operator(&core), vec![domain])),
                 ..TenantPatch::default()
             },
         )
@@ -222,3 +225,22 @@ conformance!(
     tenants_list_in_pages,
     attribute_schema_is_per_tenant,
 );
+
+mod storage_size {
+    use std::sync::Arc;
+    use tessera_core::store::Store;
+
+    async fn storage_size_is_reported(store: Arc<dyn Store>) {
+        let (core, _) = crate::fixtures::core(store.clone()).await;
+        let before = store.storage_bytes().await.unwrap();
+        assert!(before > 0);
+        let (_, auth) = crate::fixtures::tenant(&core, "acme").await;
+        let batch = (0..2000)
+            .map(|i| crate::fixtures::person("P", "Q", &format!("p{i}@example.com")))
+            .collect();
+        core.create_users(&auth, batch, "test").await.unwrap();
+        assert!(store.storage_bytes().await.unwrap() > before);
+    }
+
+    crate::conformance!(storage_size_is_reported);
+}

@@ -76,24 +76,16 @@ fn time_param(name: &str, text: &str) -> Result<OffsetDateTime, ApiError> {
 
 fn parse_params(pairs: Vec<(String, String)>) -> Result<(EventQuery, PageParams), ApiError> {
     let mut query = EventQuery::default();
-    let mut page = PageParams {
-        limit: None,
-        cursor: None,
-    };
+    let mut page = PageParams::default();
     for (key, value) in pairs {
+        if page.take(&key, &value)? {
+            continue;
+        }
         match key.as_str() {
             "type" => query.kinds.push(value),
             "subject" => query.subject = Some(value),
             "since" => query.since = Some(time_param("since", &value)?),
             "until" => query.until = Some(time_param("until", &value)?),
-            "limit" => {
-                page.limit = Some(
-                    value
-                        .parse()
-                        .map_err(|_| ApiError::bad_request("limit: must be a whole number"))?,
-                )
-            }
-            "cursor" => page.cursor = Some(value),
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown query parameter '{other}'"

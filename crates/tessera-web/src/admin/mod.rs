@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Paging parameters of every list.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct PageParams {
     /// Items per page, 1–200 (default 50).
     pub limit: Option<u32>,
@@ -40,6 +40,35 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// Paging parameters from a query string that may hold nothing else.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let mut page = Self::default();
+        for (key, value) in pairs {
+            if !page.take(&key, &value)? {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter '{key}'"
+                )));
+            }
+        }
+        Ok(page)
+    }
+
+    /// Takes `limit` or `cursor` from a query pair; false for any other key.
+    pub fn take(&mut self, key: &str, value: &str) -> Result<bool, ApiError> {
+        match key {
+            "limit" => {
+                self.limit = Some(
+                    value
+                        .parse()
+                        .map_err(|_| ApiError::bad_request("limit: must be a whole number"))?,
+                )
+            }
+            "cursor" => self.cursor = Some(value.to_owned()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     pub fn to_request(&self) -> Result<PageRequest, ApiError> {
         let after =
             match &self.cursor {
@@ -68,6 +97,12 @@ impl<T> ListResponse<T> {
             next_cursor: page.next_after.map(|id| id.simple().to_string()),
         }
     }
+}
+
+/// Where a new object can be read: the collection path the request used (with its
+/// `/t/{tenant}` prefix, if any) and the id.
+pub fn location_of(original: &axum::http::Uri, id: impl std::fmt::Display) -> String {
+    format!("{}/{id}", original.path().trim_end_matches('/'))
 }
 
 /// Path ids that do not parse name nothing that exists.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::CoreError;
 use tessera_core::api_token::Scope;
 use tessera_core::error::FieldError;
-use tessera_core::service::{NewTenant, TenantPatch};
+use tessera_core::service::{DomainChange, NewTenant, TenantPatch};
 use tessera_core::tenant::{Domain, Tenant, TenantSettings, TenantSlug};
 use utoipa::ToSchema;
 
@@ -108,12 +108,12 @@ async fn tenant_named(state: &AppState, slug: &str) -> Result<Tenant, ApiError> 
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Query(params): Query<PageParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<ListResponse<TenantResponse>>, ApiError> {
     let operator = caller.authorize_operator()?;
     let page = state
         .core
-        .list_tenants(&operator, params.to_request()?)
+        .list_tenants(&operator, PageParams::from_pairs(pairs)?.to_request()?)
         .await?;
     Ok(Json(ListResponse::from_page(page, TenantResponse::from)))
 }
@@ -165,7 +165,10 @@ pub async fn update(
 ) -> Result<Json<TenantResponse>, ApiError> {
     let tenant = tenant_named(&state, &slug).await?;
     let auth = caller.authorize(&tenant, Scope::Admin)?;
-    let domains = input.domains.as_deref().map(parse_domains).transpose()?;
+    let domains = match input.domains.as_deref().map(parse_domains).transpose()? {
+        Some(domains) => Some(DomainChange::new(&caller.authorize_operator()?, domains)),
+        None => None,
+    };
     let patch = TenantPatch {
         display_name: input.display_name,
         domains,

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, Problem};
 use crate::tenant::RequestTenant;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -112,12 +112,12 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
     RequestTenant(tenant): RequestTenant,
-    Query(params): Query<PageParams>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<ListResponse<TokenResponse>>, ApiError> {
     let auth = caller.authorize(&tenant, Scope::Admin)?;
     let page = state
         .core
-        .list_api_tokens(&auth, params.to_request()?)
+        .list_api_tokens(&auth, PageParams::from_pairs(pairs)?.to_request()?)
         .await?;
     Ok(Json(ListResponse::from_page(page, TokenResponse::from)))
 }
@@ -128,6 +128,7 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     RequestTenant(tenant): RequestTenant,
+    OriginalUri(original): OriginalUri,
     ApiJson(input): ApiJson<TokenCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     let auth = caller.authorize(&tenant, Scope::Admin)?;
@@ -135,7 +136,7 @@ pub async fn create(
         .core
         .create_api_token(&auth, parse_new_token(input)?)
         .await?;
-    let location = format!("/admin/v1/api-tokens/{}", created.token.id);
+    let location = super::location_of(&original, created.token.id);
     let body = TokenCreated {
         secret: created.secret.expose_secret().to_owned(),
         token: created.token.into(),

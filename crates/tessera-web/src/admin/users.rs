@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, Problem};
 use crate::tenant::RequestTenant;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -51,11 +51,11 @@ pub struct SearchParams {
 
 fn parse_search(pairs: Vec<(String, String)>) -> Result<(UserSearch, PageParams), ApiError> {
     let mut search = UserSearch::default();
-    let mut page = PageParams {
-        limit: None,
-        cursor: None,
-    };
+    let mut page = PageParams::default();
     for (key, value) in pairs {
+        if page.take(&key, &value)? {
+            continue;
+        }
         match key.as_str() {
             "email" => search.email = Some(value),
             "name" => search.name = Some(value),
@@ -64,14 +64,6 @@ fn parse_search(pairs: Vec<(String, String)>) -> Result<(UserSearch, PageParams)
                     ApiError::bad_request("status: must be light, active, disabled or deleted")
                 })?)
             }
-            "limit" => {
-                page.limit = Some(
-                    value
-                        .parse()
-                        .map_err(|_| ApiError::bad_request("limit: must be a whole number"))?,
-                )
-            }
-            "cursor" => page.cursor = Some(value),
             other => match other.strip_prefix("attribute.") {
                 Some(name) if search.attributes.len() < 10 => {
                     search.attributes.push((name.to_owned(), value))
@@ -111,6 +103,7 @@ pub async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     RequestTenant(tenant): RequestTenant,
+    OriginalUri(original): OriginalUri,
     ApiJson(input): ApiJson<UserCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     let auth = caller.authorize(&tenant, Scope::UsersWrite)?;
@@ -118,7 +111,7 @@ pub async fn create(
         .core
         .create_user(&auth, input.into_new_user()?)
         .await?;
-    let location = format!("/admin/v1/users/{}", user.id);
+    let location = super::location_of(&original, user.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],

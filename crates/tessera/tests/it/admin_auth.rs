@@ -233,6 +233,45 @@ async fn a50_a_token_of_one_tenant_cannot_reach_another(server: TestServer) {
             .await;
         assert_eq!(answer.status, 404, "{method} {path}: {}", answer.body);
     }
+    // a foreign tenant and a tenant that does not exist cannot be told apart
+    let foreign = server
+        .call(
+            Method::GET,
+            "/t/globex/admin/v1/users",
+            Some(&acme_admin),
+            None,
+        )
+        .await
+        .expect_problem(404, "not_found");
+    let missing = server
+        .call(
+            Method::GET,
+            "/t/no-such-brand/admin/v1/users",
+            Some(&acme_admin),
+            None,
+        )
+        .await
+        .expect_problem(404, "not_found");
+    assert_eq!(foreign.body, missing.body);
+    // a tenant's admin may rename it but not route host names to it
+    server
+        .call(
+            Method::PATCH,
+            "/admin/v1/tenants/acme",
+            Some(&acme_admin),
+            Some(json!({"display_name": "ACME Two"})),
+        )
+        .await
+        .expect(200);
+    server
+        .call(
+            Method::PATCH,
+            "/admin/v1/tenants/acme",
+            Some(&acme_admin),
+            Some(json!({"domains": ["login.globex.example"]})),
+        )
+        .await
+        .expect_problem(403, "forbidden");
     // a user id of another tenant is not found through one's own tenant either
     server
         .call(

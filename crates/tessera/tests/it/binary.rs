@@ -151,7 +151,8 @@ async fn configuration_errors_name_the_setting() {
         &'static [&'static str],
         &'static str,
     );
-    let cases: [Case; 4] = [
+    let cases: [Case; 5] = [
+        (&[("TESSERA_LOG_LEVEL", "tessera=loud")], &[], "`log_level`"),
         (&[("TESSERA_LISTEN", "nowhere")], &[], "`listen`"),
         (
             &[("TESSERA_DATABASE_URL", "mysql://db")],
