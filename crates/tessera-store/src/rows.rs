@@ -166,10 +166,13 @@ impl EventParts {
     }
 }
 
-/// Writes the admin user search into `sql`, the same for both backends. The first attribute
-/// filter drives the query through its index (`tenant, name, value, user_id`), which is
-/// already in id order, so a page costs an index range scan of about `limit` rows however
-/// many users match; further filters are point probes.
+/// Writes the admin user search into `sql`, the same for both backends. The most selective
+/// filter drives the query through its index: an email (a handful of rows), else the first
+/// attribute (`tenant, name, value, user_id`, already in id order, so a page costs a range
+/// scan of about `limit` rows however many users match), else the users in id order. The
+/// other filters are point probes or row checks. `CROSS JOIN` makes SQLite keep that join
+/// order (without statistics its planner would rather scan every user of the tenant);
+/// PostgreSQL plans it as an ordinary join.
 pub(crate) fn push_user_search<DB>(
     sql: &mut sqlx::QueryBuilder<DB>,
     tenant: Uuid,
@@ -181,20 +184,25 @@ pub(crate) fn push_user_search<DB>(
     for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
-    let order_column = match query.attributes.first() {
-        Some((name, value)) => {
-            sql.push("SELECT u.* FROM user_attribute_values a JOIN users u ON u.id = a.user_id WHERE a.tenant_id = ")
-                .push_bind(tenant)
-                .push(" AND a.name = ")
-                .push_bind(name.clone())
-                .push(" AND a.value = ")
-                .push_bind(value.clone());
-            "a.user_id"
-        }
-        None => {
-            sql.push("SELECT u.* FROM users u WHERE TRUE");
-            "u.id"
-        }
+    let mut probes = query.attributes.as_slice();
+    let order_column = if let Some(email) = &query.email {
+        sql.push("SELECT u.* FROM user_emails d CROSS JOIN users u WHERE u.id = d.user_id AND d.tenant_id = ")
+            .push_bind(tenant)
+            .push(" AND d.address = ")
+            .push_bind(email.normalized().to_owned());
+        "u.id"
+    } else if let Some(((name, value), rest)) = query.attributes.split_first() {
+        probes = rest;
+        sql.push("SELECT u.* FROM user_attribute_values d CROSS JOIN users u WHERE u.id = d.user_id AND d.tenant_id = ")
+            .push_bind(tenant)
+            .push(" AND d.name = ")
+            .push_bind(name.clone())
+            .push(" AND d.value = ")
+            .push_bind(value.clone());
+        "d.user_id"
+    } else {
+        sql.push("SELECT u.* FROM users u WHERE TRUE");
+        "u.id"
     };
     sql.push(" AND u.tenant_id = ").push_bind(tenant);
     match query.status {
@@ -205,7 +213,7 @@ pub(crate) fn push_user_search<DB>(
             .push(" AND u.status <> ")
             .push_bind(UserStatus::Deleted.as_str().to_owned()),
     };
-    for (name, value) in query.attributes.iter().skip(1) {
+    for (name, value) in probes {
         sql.push(" AND EXISTS (SELECT 1 FROM user_attribute_values x WHERE x.tenant_id = ")
             .push_bind(tenant)
             .push(" AND x.name = ")
@@ -213,13 +221,6 @@ pub(crate) fn push_user_search<DB>(
             .push(" AND x.value = ")
             .push_bind(value.clone())
             .push(" AND x.user_id = u.id)");
-    }
-    if let Some(email) = &query.email {
-        sql.push(
-            " AND EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND e.address = ",
-        )
-        .push_bind(email.normalized().to_owned())
-        .push(")");
     }
     if let Some(prefix) = &query.name_prefix {
         sql.push(" AND u.search_names LIKE ")

@@ -69,7 +69,9 @@ impl SqliteStore {
             // base out of the read() path; both are per connection and cost nothing unused.
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "268435456")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Keeps the planner's statistics current as the user base grows.
+            .optimize_on_close(true, None);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(10))

@@ -154,8 +154,14 @@ async fn a37_bodies_over_the_limit_are_413(server: TestServer) {
     )
     .await;
     assert_eq!(answer.status, 413);
-    assert_eq!(answer.headers["content-type"], "application/problem+json", "layers' errors are problems too");
-    assert_eq!(answer.headers["x-content-type-options"], "nosniff", "and carry the security headers (A20)");
+    assert_eq!(
+        answer.headers["content-type"], "application/problem+json",
+        "layers' errors are problems too"
+    );
+    assert_eq!(
+        answer.headers["x-content-type-options"], "nosniff",
+        "and carry the security headers (A20)"
+    );
     assert_eq!(user_count(&server).await, 0);
 }
 
