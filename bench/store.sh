@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds users (default 1,000,000) with five custom attributes each into SQLite and into
-# PostgreSQL through the store, in batches of 1,000, then measures get-by-id, get-by-email
-# and admin searches by attribute value in-process. Prints one Markdown row per backend;
+# PostgreSQL through the store, in batches of 10,000 (TESSERA_BENCH_BATCH), then measures
+# get-by-id, get-by-email and admin searches by attribute value in-process. Prints one Markdown row per backend;
 # the README explains the columns and keeps the latest figures.
 #
 #   bench/store.sh [USERS] [POSTGRES_SERVER_URL]

@@ -2,6 +2,9 @@
 //! batches, as an import would), then measures lookups and an admin attribute search.
 //! Run through `bench/store.sh`; see the README for the figures.
 //!
+//! Users are created `TESSERA_BENCH_BATCH` (default 10,000) per transaction, as an import job
+//! would: larger transactions amortise the write-ahead log (1,000 halves SQLite's rate).
+//!
 //! cargo run --release -p tessera-store --example seed_and_lookup -- sqlite 1000000
 //! cargo run --release -p tessera-store --example seed_and_lookup -- postgres 1000000 postgres://postgres@127.0.0.1:5432/postgres
 
@@ -27,7 +30,6 @@ use tessera_core::service::{NewUser, UserSearch};
 use tessera_core::user::{Profile, UserEmail};
 use tessera_store::StoreOptions;
 
-const BATCH: usize = 1000;
 const LOOKUPS: usize = 20_000;
 const PLANS: [&str; 3] = ["free", "plus", "pro"];
 const SEARCHES: usize = 200;
@@ -109,6 +111,11 @@ async fn main() {
         .get(2)
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
+    let batch_size: usize = std::env::var("TESSERA_BENCH_BATCH")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000)
+        .max(1);
     let directory = tempfile::tempdir().unwrap();
     let (url, database) = match backend.as_str() {
         "sqlite" => (
@@ -139,8 +146,8 @@ async fn main() {
 
     let started = Instant::now();
     let mut ids: Vec<UserId> = Vec::with_capacity(users);
-    for first in (0..users).step_by(BATCH) {
-        let batch: Vec<NewUser> = (first..(first + BATCH).min(users)).map(user).collect();
+    for first in (0..users).step_by(batch_size) {
+        let batch: Vec<NewUser> = (first..(first + batch_size).min(users)).map(user).collect();
         ids.extend(
             core.create_users(&auth, batch, "bench")
                 .await

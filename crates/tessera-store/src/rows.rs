@@ -214,13 +214,16 @@ pub(crate) fn push_user_search<DB>(
             .push_bind(UserStatus::Deleted.as_str().to_owned()),
     };
     for (name, value) in probes {
-        sql.push(" AND EXISTS (SELECT 1 FROM user_attribute_values x WHERE x.tenant_id = ")
+        // A scalar subquery with LIMIT is not flattened into a join, so each candidate costs
+        // one primary-key probe whatever the planner's statistics say (an EXISTS became a
+        // scan of every user with that value on PostgreSQL right after a bulk import).
+        sql.push(" AND (SELECT 1 FROM user_attribute_values x WHERE x.tenant_id = ")
             .push_bind(tenant)
             .push(" AND x.name = ")
             .push_bind(name.clone())
             .push(" AND x.value = ")
             .push_bind(value.clone())
-            .push(" AND x.user_id = u.id)");
+            .push(" AND x.user_id = u.id LIMIT 1) = 1");
     }
     if let Some(prefix) = &query.name_prefix {
         sql.push(" AND u.search_names LIKE ")
