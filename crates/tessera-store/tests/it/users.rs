@@ -428,6 +428,22 @@ async fn search_by_email_name_status_and_attribute(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_eq!(find(both).await, vec![ids[0]]);
+    let email_and_attribute = UserSearch {
+        email: Some("alt.adam@example.com".into()),
+        attributes: vec![("country".into(), "GB".into())],
+        ..Default::default()
+    };
+    assert_eq!(
+        find(email_and_attribute).await,
+        vec![ids[2]],
+        "an email drives the search, attributes probe"
+    );
+    let email_wrong_attribute = UserSearch {
+        email: Some("adam@example.com".into()),
+        attributes: vec![("country".into(), "SE".into())],
+        ..Default::default()
+    };
+    assert!(find(email_wrong_attribute).await.is_empty());
     let bad = core
         .search_users(
             &auth,
