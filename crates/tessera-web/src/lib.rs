@@ -10,13 +10,14 @@ mod layers;
 mod metrics;
 mod openapi;
 mod problem;
+mod serve;
 mod tenant;
 
 pub use metrics::install_metrics_recorder;
+pub use serve::serve;
 
 use axum::Router;
 use axum::extract::Request;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::Core;
@@ -31,6 +32,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Whether responses should carry HSTS (the public URL is https).
     pub hsts: bool,
+    /// Longest time a client may take to send a request's headers (A37).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for HttpSettings {
@@ -39,6 +42,7 @@ impl Default for HttpSettings {
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             hsts: false,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -53,9 +57,7 @@ pub struct AppState {
 
 /// The whole HTTP application: every surface's routes, the tenant prefix handling and the
 /// shared layers (request ids, tracing, metrics, limits, security headers).
-pub fn app(
-    state: AppState,
-) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
     let routes = Router::new()
         .merge(health::routes())
@@ -66,10 +68,8 @@ pub fn app(
     let routes = layers::apply(routes, &settings);
     // `/t/{slug}/…` is stripped before routing so that every surface serves both the root
     // and the prefixed paths with one set of routes.
-    Router::new()
-        .fallback_service(tower::service_fn(move |request: Request| {
-            let routes = routes.clone();
-            async move { routes.oneshot(tenant::strip_prefix(request)).await }
-        }))
-        .into_make_service_with_connect_info::<SocketAddr>()
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let routes = routes.clone();
+        async move { routes.oneshot(tenant::strip_prefix(request)).await }
+    }))
 }

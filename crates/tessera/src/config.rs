@@ -15,7 +15,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 10] = [
+const ENVIRONMENT_KEYS: [&str; 11] = [
     "listen",
     "public_url",
     "data_dir",
@@ -24,6 +24,7 @@ const ENVIRONMENT_KEYS: [&str; 10] = [
     "admin_token",
     "body_limit_bytes",
     "request_timeout_seconds",
+    "header_read_timeout_seconds",
     "log_format",
     "log_level",
 ];
@@ -51,6 +52,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// Longest time one request may take.
     pub request_timeout_seconds: u64,
+    /// Longest time a client may take to send a request's headers (slowloris defence).
+    pub header_read_timeout_seconds: u64,
     /// `text` or `json`.
     pub log_format: String,
     /// A tracing filter such as `info` or `tessera=debug,info`; `RUST_LOG` wins if set.
@@ -68,6 +71,7 @@ impl Default for Config {
             admin_token: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
             log_format: "text".to_owned(),
             log_level: "info".to_owned(),
         }
@@ -133,6 +137,7 @@ pub struct Settings {
     pub admin_token: Option<SecretString>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
     pub log_json: bool,
     pub log_level: String,
 }
@@ -239,6 +244,12 @@ impl Config {
                 format!("'{}' is not a tracing filter: {e}", self.log_level),
             )
         })?;
+        if !(1..=300).contains(&self.header_read_timeout_seconds) {
+            return Err(invalid(
+                "header_read_timeout_seconds",
+                "must be between 1 and 300",
+            ));
+        }
         let log_json = match self.log_format.as_str() {
             "text" => false,
             "json" => true,
@@ -258,6 +269,7 @@ impl Config {
             admin_token: self.admin_token,
             body_limit_bytes: self.body_limit_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
             log_json,
             log_level: self.log_level,
         })

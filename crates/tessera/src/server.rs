@@ -42,6 +42,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         body_limit_bytes: settings.body_limit_bytes,
         request_timeout: settings.request_timeout,
         hsts: settings.public_url.starts_with("https://"),
+        header_read_timeout: settings.header_read_timeout,
     };
     Ok(AppState {
         core,
@@ -63,10 +64,14 @@ pub async fn run(
         database = state.core.store().backend(),
         "tessera is serving"
     );
-    axum::serve(listener, tessera_web::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")?;
+    let header_read_timeout = state.settings.header_read_timeout;
+    tessera_web::serve(
+        listener,
+        tessera_web::app(state),
+        header_read_timeout,
+        shutdown,
+    )
+    .await;
     tracing::info!("tessera stopped");
     Ok(())
 }

@@ -8,6 +8,7 @@ use tessera_test_support::{Backend, TestDatabase};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub const HEADER_READ_TIMEOUT_SECONDS: u64 = 1;
 pub const BOOTSTRAP_TOKEN: &str = "bootstrap-token-for-the-http-suite-0123456789";
 
 /// A running server and the means to talk to it.
@@ -139,7 +140,14 @@ where
         database_url: Some(database.url.clone()),
         data_dir: None,
     };
-    let environment = vec![("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned())];
+    let environment = vec![
+        ("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned()),
+        // short, so that the slow-header test (A37) finishes quickly
+        (
+            "TESSERA_HEADER_READ_TIMEOUT_SECONDS".to_owned(),
+            HEADER_READ_TIMEOUT_SECONDS.to_string(),
+        ),
+    ];
     let settings = Config::load(None, &environment, &flags)
         .expect("config")
         .validate()

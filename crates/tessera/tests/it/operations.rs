@@ -134,7 +134,38 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
     );
 }
 
+async fn a37_slow_headers_are_cut_off(server: TestServer) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: tessera\r\nX-Slow: ")
+        .await
+        .unwrap();
+    // The headers never finish: the server must close the connection by itself. The limit
+    // here is many times the configured timeout; it only keeps a broken server from hanging CI.
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the connection was still open after 30 s (timeout is {} s)",
+        crate::harness::HEADER_READ_TIMEOUT_SECONDS
+    );
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("200 OK"),
+        "a request whose headers never ended was served"
+    );
+    server
+        .call(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+}
+
 http_suite!(
+    a37_slow_headers_are_cut_off,
     health_readiness_and_metrics,
     a20_every_response_carries_the_security_headers,
     openapi_document_describes_every_admin_route
