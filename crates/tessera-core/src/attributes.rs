@@ -9,8 +9,9 @@ use time::macros::format_description;
 
 /// Most attributes a tenant may declare.
 pub const MAX_ATTRIBUTES: usize = 100;
-/// Longest string value.
-pub const MAX_STRING_LEN: usize = 2048;
+/// Longest string value, in bytes: values are keys of the search index, and PostgreSQL
+/// refuses index entries over ~2.7 KB.
+pub const MAX_STRING_BYTES: usize = 1024;
 /// Largest `json` value, serialised.
 pub const MAX_JSON_BYTES: usize = 16 * 1024;
 
@@ -101,7 +102,18 @@ impl AttributeSchema {
                 (AttributeType::Enum, true) => {
                     errors.push(problem(name, "an enum needs enum_values"))
                 }
-                (AttributeType::Enum, false) => {}
+                (AttributeType::Enum, false) => {
+                    let bad = |v: &String| {
+                        v.is_empty() || v.len() > 200 || v.chars().any(char::is_control)
+                    };
+                    if definition.enum_values.len() > 500 || definition.enum_values.iter().any(bad)
+                    {
+                        errors.push(problem(
+                            name,
+                            "at most 500 enum_values of 1-200 bytes, no control characters",
+                        ));
+                    }
+                }
                 (_, false) => {
                     errors.push(problem(name, "enum_values only apply to enum attributes"))
                 }
@@ -198,9 +210,14 @@ impl AttributeSchema {
 
 fn check_value(definition: &AttributeDefinition, value: &Value) -> Result<(), String> {
     match (definition.kind, value) {
-        (AttributeType::String, Value::String(s)) if s.chars().count() <= MAX_STRING_LEN => Ok(()),
+        (AttributeType::String | AttributeType::Enum | AttributeType::Date, Value::String(s))
+            if s.contains('\0') =>
+        {
+            Err("must not contain NUL characters".to_owned())
+        }
+        (AttributeType::String, Value::String(s)) if s.len() <= MAX_STRING_BYTES => Ok(()),
         (AttributeType::String, Value::String(_)) => {
-            Err(format!("longer than {MAX_STRING_LEN} characters"))
+            Err(format!("longer than {MAX_STRING_BYTES} bytes"))
         }
         (AttributeType::Number, Value::Number(_)) => Ok(()),
         (AttributeType::Boolean, Value::Bool(_)) => Ok(()),
@@ -214,13 +231,27 @@ fn check_value(definition: &AttributeDefinition, value: &Value) -> Result<(), St
             let size = serde_json::to_vec(value)
                 .map(|bytes| bytes.len())
                 .unwrap_or(usize::MAX);
-            if size <= MAX_JSON_BYTES {
-                Ok(())
-            } else {
+            if size > MAX_JSON_BYTES {
                 Err(format!("larger than {MAX_JSON_BYTES} bytes"))
+            } else if contains_nul(value) {
+                // PostgreSQL's jsonb cannot store \u0000.
+                Err("must not contain NUL characters".to_owned())
+            } else {
+                Ok(())
             }
         }
         (kind, _) => Err(format!("must be a {}", type_name(kind))),
+    }
+}
+
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(key, item)| key.contains('\0') || contains_nul(item)),
+        _ => false,
     }
 }
 

@@ -118,6 +118,9 @@ impl From<StoreError> for CoreError {
         match error {
             StoreError::Duplicate { field } => Self::Duplicate { field },
             StoreError::VersionConflict => Self::EditConflict,
+            StoreError::Rejected(reason) => {
+                Self::invalid("body", format!("a value cannot be stored: {reason}"))
+            }
             StoreError::Unavailable(_) => Self::Unavailable(error),
             StoreError::Database(_) | StoreError::Corrupt(_) => Self::Internal(error),
         }

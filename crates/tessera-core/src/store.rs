@@ -25,6 +25,9 @@ pub enum StoreError {
     /// The row's version is not the one the caller read: someone else changed it.
     #[error("the row was changed concurrently")]
     VersionConflict,
+    /// The database refused a value (a character or size it cannot store); the input's fault.
+    #[error("the database refused a value: {0}")]
+    Rejected(String),
     /// The database cannot be reached, is busy beyond the retries, or is full.
     #[error("database unavailable: {0}")]
     Unavailable(String),

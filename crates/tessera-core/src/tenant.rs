@@ -19,6 +19,11 @@ pub enum TenantValueError {
     /// A domain must be a lowercase DNS host name with at least one dot.
     #[error("'{0}' is not a host name")]
     BadDomain(String),
+    /// Settings texts are at most 2048 bytes without control characters.
+    #[error(
+        "settings: texts are at most 2048 bytes without control characters, and default_locale is a language tag"
+    )]
+    BadSettings,
     /// Display names are 1–200 characters.
     #[error("the display name must be 1 to 200 characters")]
     BadDisplayName,
@@ -134,6 +139,32 @@ pub struct TenantSettings {
     pub branding: Branding,
     /// Language of the hosted pages when the browser asks for none we have (BCP 47).
     pub default_locale: Option<String>,
+}
+
+impl TenantSettings {
+    /// Every text is at most 2048 bytes without control characters; the locale is a
+    /// language tag.
+    pub fn validate(&self) -> Result<(), TenantValueError> {
+        let branding = &self.branding;
+        let texts = [
+            &branding.logo_url,
+            &branding.primary_color,
+            &branding.background_color,
+            &self.default_locale,
+        ];
+        let ok = texts.iter().all(|text| {
+            text.as_ref()
+                .is_none_or(|t| t.len() <= 2048 && !t.chars().any(char::is_control))
+        });
+        let locale_ok = self.default_locale.as_ref().is_none_or(|l| {
+            (2..=35).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+        if ok && locale_ok {
+            Ok(())
+        } else {
+            Err(TenantValueError::BadSettings)
+        }
+    }
 }
 
 /// A tenant.

@@ -232,12 +232,13 @@ impl Profile {
         }
         let mut seen = HashSet::new();
         for external in &self.external_ids {
-            if !(1..=100).contains(&external.source.len())
-                || !(1..=256).contains(&external.value.len())
-            {
+            let fits = |text: &str, max: usize| {
+                (1..=max).contains(&text.chars().count()) && !text.chars().any(char::is_control)
+            };
+            if !fits(&external.source, 100) || !fits(&external.value, 256) {
                 errors.push(error(
                     "external_ids",
-                    "source is 1-100 and value 1-256 characters",
+                    "source is 1-100 and value 1-256 characters, no control characters",
                 ));
             }
             if !seen.insert(&external.source) {

@@ -31,6 +31,15 @@ const UNAVAILABLE_CODES: [&str; 9] = [
     "57P03", // cannot_connect_now
 ];
 
+/// PostgreSQL SQLSTATEs for values it cannot store: the input's fault, not ours. The domain
+/// checks these inputs first; this keeps any it misses from becoming a 500.
+const REJECTED_CODES: [&str; 4] = [
+    "22021", // character_not_in_repertoire (NUL in text)
+    "22P05", // untranslatable_character (\u0000 in jsonb)
+    "54000", // program_limit_exceeded (index row too large)
+    "22001", // string_data_right_truncation
+];
+
 pub(crate) fn classify(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -46,6 +55,13 @@ pub(crate) fn classify(error: sqlx::Error) -> StoreError {
         {
             // serialization failure or deadlock: the caller's optimistic retry handles it
             StoreError::VersionConflict
+        }
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| REJECTED_CODES.contains(&code.as_ref())) =>
+        {
+            StoreError::Rejected(db.message().to_owned())
         }
         sqlx::Error::Database(db)
             if db

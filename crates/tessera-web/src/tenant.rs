@@ -72,6 +72,8 @@ impl FromRequestParts<AppState> for RequestTenant {
                 host
             }
         });
+        // A fully qualified name may end in a dot (`login.acme.example.`).
+        let host = host.trim_end_matches('.');
         if let Some(tenant) = state.core.tenant_by_domain(host).await? {
             return Ok(RequestTenant(tenant));
         }

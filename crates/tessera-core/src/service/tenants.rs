@@ -115,6 +115,9 @@ impl Core {
         let display_name = parse_display_name(&new.display_name)
             .map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
         check_domains(&new.domains)?;
+        new.settings
+            .validate()
+            .map_err(|e| CoreError::invalid("settings", e.to_string()))?;
         let now = self.clock.now();
         let tenant = Tenant {
             id: TenantId::new_at(now),
@@ -166,6 +169,11 @@ impl Core {
             .map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
         if let Some(DomainChange(domains)) = &patch.domains {
             check_domains(domains)?;
+        }
+        if let Some(settings) = &patch.settings {
+            settings
+                .validate()
+                .map_err(|e| CoreError::invalid("settings", e.to_string()))?;
         }
         retry_on_conflict(|| async {
             let current = self.get_tenant(auth).await?;

@@ -67,8 +67,11 @@ impl Core {
         new: NewApiToken,
     ) -> Result<CreatedApiToken, CoreError> {
         let name = new.name.trim().to_owned();
-        if !(1..=100).contains(&name.chars().count()) {
-            return Err(CoreError::invalid("name", "1 to 100 characters"));
+        if !(1..=100).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+            return Err(CoreError::invalid(
+                "name",
+                "1 to 100 characters, no control characters",
+            ));
         }
         if new.scopes.is_empty() {
             return Err(CoreError::invalid("scopes", "at least one scope"));

@@ -204,9 +204,12 @@ impl Core {
             .filter(|n| !n.is_empty());
         if name_prefix
             .as_ref()
-            .is_some_and(|n| n.chars().count() > 200)
+            .is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control))
         {
-            return Err(CoreError::invalid("name", "at most 200 characters"));
+            return Err(CoreError::invalid(
+                "name",
+                "at most 200 characters, no control characters",
+            ));
         }
         let query = UserQuery {
             email,

@@ -260,7 +260,59 @@ async fn unknown_objects_and_paths_are_404(server: TestServer) {
         .expect_problem(400, "bad_request");
 }
 
+async fn a38_values_a_database_cannot_store_are_refused(server: TestServer) {
+    server
+        .admin(
+            Method::PUT,
+            "/admin/v1/schema",
+            Some(json!({"attributes": [
+                {"name": "note", "type": "string"},
+                {"name": "extra", "type": "json"}
+            ]})),
+        )
+        .await
+        .expect(200);
+    let cases = [
+        json!({"email": "a@example.com", "attributes": {"note": "nul\0inside"}}),
+        json!({"email": "a@example.com", "attributes": {"extra": {"k": ["\0"]}}}),
+        json!({"email": "a@example.com", "attributes": {"note": "界".repeat(400)}}),
+        json!({"email": "a@example.com", "external_ids": [{"source": "crm", "value": "a\0b"}]}),
+    ];
+    for body in cases {
+        let answer = server
+            .admin(Method::POST, "/admin/v1/users", Some(body.clone()))
+            .await;
+        answer.expect_problem(422, "validation");
+    }
+    server
+        .admin(Method::GET, "/admin/v1/users?name=%00", None)
+        .await
+        .expect_problem(422, "validation");
+    server
+        .admin(Method::GET, "/admin/v1/events?subject=user%3A%00", None)
+        .await
+        .expect_problem(422, "validation");
+    server
+        .admin(
+            Method::POST,
+            "/admin/v1/api-tokens",
+            Some(json!({"name": "a\0", "scopes": ["admin"]})),
+        )
+        .await
+        .expect_problem(422, "validation");
+    server
+        .admin(
+            Method::PATCH,
+            "/admin/v1/tenants/default",
+            Some(json!({"settings": {"branding": {"logo_url": "x\0"}}})),
+        )
+        .await
+        .expect_problem(422, "validation");
+    assert_eq!(user_count(&server).await, 0);
+}
+
 http_suite!(
+    a38_values_a_database_cannot_store_are_refused,
     a38_malformed_bodies_get_problem_details,
     a37_bodies_over_the_limit_are_413,
     a40_duplicates_are_409_whatever_the_case,

@@ -37,7 +37,7 @@ async fn tenants_are_reached_by_prefix_and_custom_domain(server: TestServer) {
     let response = server
         .client
         .post(format!("{}/admin/v1/users", server.base))
-        .header("host", "login.acme.example:443")
+        .header("host", "login.acme.example.:443")
         .bearer_auth(crate::harness::BOOTSTRAP_TOKEN)
         .json(&json!({"email": "via-domain@acme.example"}))
         .send()
