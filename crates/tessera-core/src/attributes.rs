@@ -335,6 +335,15 @@ mod tests {
         ");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn search_terms_never_panic(name in "[a-z]{1,12}", text in "\\PC{0,100}") {
+            let _ = schema().search_term(&name, &text);
+            let _ = schema().search_term("score", &text);
+            let _ = schema().search_term("birthday", &text);
+        }
+    }
+
     #[test]
     fn schema_rules() {
         let bad: AttributeSchema = serde_json::from_value(json!({"attributes": [

@@ -78,6 +78,13 @@ mod tests {
         assert_eq!(format!("{hash:?}"), "PasswordHash(***)");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(input in "\\PC{0,600}") {
+            let _ = PasswordHash::parse(&input);
+        }
+    }
+
     #[test]
     fn refuses_other_shapes() {
         assert_eq!(

@@ -209,6 +209,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(input in "\\PC{0,300}") {
+            let _ = TenantSlug::parse(&input);
+            let _ = Domain::parse(&input);
+            let _ = parse_display_name(&input);
+        }
+    }
+
     #[test]
     fn domains_are_case_folded() {
         assert_eq!(
