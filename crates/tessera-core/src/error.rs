@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     Unavailable,
+    Overloaded,
+    InvalidCredentials,
     Internal,
 }
 
@@ -54,6 +56,8 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::Unavailable => "unavailable",
+            Self::Overloaded => "overloaded",
+            Self::InvalidCredentials => "invalid_credentials",
             Self::Internal => "internal",
         }
     }
@@ -89,6 +93,12 @@ pub enum CoreError {
     /// The database cannot be reached or is full; retrying later may succeed.
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] StoreError),
+    /// Too many password checks are queued; the caller should answer at once and retry later.
+    #[error("too many sign-ins at once; retry shortly")]
+    Overloaded,
+    /// The identifier or the secret is wrong; which one is never said.
+    #[error("the credentials are not valid")]
+    InvalidCredentials,
     /// A fault of ours; the details go to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -104,6 +114,8 @@ impl CoreError {
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Overloaded => ErrorCode::Overloaded,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

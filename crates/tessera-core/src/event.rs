@@ -57,6 +57,19 @@ pub mod kinds {
     pub const USER_DELETED: &str = "user.deleted";
     pub const API_TOKEN_CREATED: &str = "api_token.created";
     pub const API_TOKEN_REVOKED: &str = "api_token.revoked";
+    pub const CLIENT_CREATED: &str = "client.created";
+    pub const CLIENT_UPDATED: &str = "client.updated";
+    pub const CLIENT_DELETED: &str = "client.deleted";
+    pub const CLIENT_SECRET_ROTATED: &str = "client.secret_rotated";
+    pub const SIGN_IN_SUCCEEDED: &str = "sign_in.succeeded";
+    pub const SIGN_IN_FAILED: &str = "sign_in.failed";
+    pub const SESSION_ENDED: &str = "session.ended";
+    pub const CONSENT_GRANTED: &str = "consent.granted";
+    pub const TOKEN_ISSUED: &str = "token.issued";
+    pub const TOKEN_REFRESHED: &str = "token.refreshed";
+    pub const REFRESH_TOKEN_REUSED: &str = "token.refresh_reused";
+    pub const AUTHORIZATION_CODE_REPLAYED: &str = "token.code_replayed";
+    pub const GRANT_REVOKED: &str = "grant.revoked";
 }
 
 /// One recorded change. The payload never holds secrets or personal data beyond ids:

@@ -90,3 +90,15 @@ id_type!(
     /// An admin API token.
     ApiTokenId
 );
+id_type!(
+    /// A client (relying party) of the OpenID Connect provider; its text is the `client_id`.
+    ClientId
+);
+id_type!(
+    /// A sign-in session of a user's browser.
+    SessionId
+);
+id_type!(
+    /// A grant: what one authorization gave one client, and the family of tokens issued from it.
+    GrantId
+);

@@ -9,6 +9,7 @@ use crate::attributes::AttributeSchema;
 use crate::email::Email;
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiTokenId, TenantId, UserId};
+pub use crate::oauth::store::OAuthStore;
 use crate::page::{Page, PageRequest};
 use crate::secret::SecretHash;
 use crate::tenant::{Domain, Tenant, TenantSlug};
@@ -57,7 +58,7 @@ pub struct NewUserRecord {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: OAuthStore + Send + Sync + std::fmt::Debug + 'static {
     /// `sqlite` or `postgres`, for logs and metrics labels.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a trivial query.

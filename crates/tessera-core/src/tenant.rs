@@ -1,6 +1,7 @@
 //! Tenants: brands or organisations whose users and settings are isolated from each other.
 
 use crate::ids::TenantId;
+use crate::oauth::session::SessionLifetimes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::OffsetDateTime;
@@ -21,7 +22,7 @@ pub enum TenantValueError {
     BadDomain(String),
     /// Settings texts are at most 2048 bytes without control characters.
     #[error(
-        "settings: texts are at most 2048 bytes without control characters, and default_locale is a language tag"
+        "settings: texts are at most 2048 bytes without control characters, default_locale is a language tag, and session lifetimes are 60 s ≤ idle ≤ absolute ≤ 365 days"
     )]
     BadSettings,
     /// Display names are 1–200 characters.
@@ -139,6 +140,8 @@ pub struct TenantSettings {
     pub branding: Branding,
     /// Language of the hosted pages when the browser asks for none we have (BCP 47).
     pub default_locale: Option<String>,
+    /// Idle and absolute lifetimes of sign-in sessions.
+    pub sessions: SessionLifetimes,
 }
 
 impl TenantSettings {
@@ -159,7 +162,10 @@ impl TenantSettings {
         let locale_ok = self.default_locale.as_ref().is_none_or(|l| {
             (2..=35).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
-        if ok && locale_ok {
+        let sessions = self.sessions;
+        let sessions_ok = (60..=sessions.absolute_seconds).contains(&sessions.idle_seconds)
+            && sessions.absolute_seconds <= 365 * 24 * 3600;
+        if ok && locale_ok && sessions_ok {
             Ok(())
         } else {
             Err(TenantValueError::BadSettings)

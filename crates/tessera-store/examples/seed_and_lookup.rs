@@ -72,6 +72,7 @@ fn user(i: usize) -> NewUser {
             ..Profile::default()
         },
         password_hash: None,
+        password: None,
     }
 }
 

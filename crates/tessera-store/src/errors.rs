@@ -5,12 +5,14 @@ use tessera_core::store::StoreError;
 /// Which unique value a constraint protects; constraint and table names say it in both
 /// backends' messages.
 fn duplicate_field(message: &str) -> &'static str {
-    const FIELDS: [(&str, &str); 5] = [
+    const FIELDS: [(&str, &str); 7] = [
         ("user_emails", "email"),
         ("user_external_ids", "external_id"),
         ("tenants_slug", "slug"),
         ("tenants.slug", "slug"),
         ("tenant_domains", "domain"),
+        ("grants_pkey", "grant"),
+        ("grants.id", "grant"),
     ];
     FIELDS
         .iter()
@@ -108,5 +110,15 @@ mod tests {
             "domain"
         );
         assert_eq!(duplicate_field("UNIQUE constraint failed: users.id"), "id");
+        assert_eq!(
+            duplicate_field("UNIQUE constraint failed: grants.id"),
+            "grant"
+        );
+        assert_eq!(
+            duplicate_field(
+                "duplicate key value violates unique constraint \"grants_pkey\" grants_pkey"
+            ),
+            "grant"
+        );
     }
 }

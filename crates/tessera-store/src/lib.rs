@@ -3,10 +3,12 @@
 //! its own migrations. The conformance suite in `tests/it` runs every case on both.
 
 mod errors;
+mod oauth_rows;
 mod postgres;
-
+mod postgres_oauth;
 mod rows;
 mod sqlite;
+mod sqlite_oauth;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -31,7 +31,7 @@ const BATCH_CHUNK: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PostgresStore {
@@ -64,7 +64,7 @@ impl PostgresStore {
         Ok(migrator.iter().count().saturating_sub(before))
     }
 
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Postgres>> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(classify)
     }
 
@@ -147,7 +147,7 @@ fn event_from_row(row: &PgRow) -> StoreResult<Event> {
     .into_event()
 }
 
-async fn insert_event(conn: &mut PgConnection, event: &Event) -> StoreResult<()> {
+pub(crate) async fn insert_event(conn: &mut PgConnection, event: &Event) -> StoreResult<()> {
     insert_events(conn, std::slice::from_ref(event)).await
 }
 

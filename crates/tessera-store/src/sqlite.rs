@@ -35,20 +35,20 @@ const BATCH_CHUNK: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    readers: SqlitePool,
+    pub(crate) writer: SqlitePool,
+    pub(crate) readers: SqlitePool,
 }
 
-fn micros(at: OffsetDateTime) -> i64 {
+pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 
-fn from_micros(value: i64) -> StoreResult<OffsetDateTime> {
+pub(crate) fn from_micros(value: i64) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(value) * 1_000)
         .map_err(|e| corrupt("timestamp", e))
 }
 
-fn optional_time(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
+pub(crate) fn optional_time(row: &SqliteRow, column: &str) -> StoreResult<Option<OffsetDateTime>> {
     row.try_get::<Option<i64>, _>(column)
         .map_err(classify)?
         .map(from_micros)
@@ -104,7 +104,7 @@ impl SqliteStore {
         Ok(migrator.iter().count().saturating_sub(before))
     }
 
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
         self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
@@ -190,7 +190,7 @@ fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
     .into_event()
 }
 
-async fn insert_event(conn: &mut SqliteConnection, event: &Event) -> StoreResult<()> {
+pub(crate) async fn insert_event(conn: &mut SqliteConnection, event: &Event) -> StoreResult<()> {
     insert_events(conn, std::slice::from_ref(event)).await
 }
 

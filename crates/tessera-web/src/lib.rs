@@ -8,7 +8,9 @@ mod health;
 mod json;
 mod layers;
 mod metrics;
+mod oidc;
 mod openapi;
+mod pages;
 mod problem;
 mod serve;
 mod tenant;
@@ -34,6 +36,8 @@ pub struct HttpSettings {
     pub hsts: bool,
     /// Longest time a client may take to send a request's headers (A37).
     pub header_read_timeout: Duration,
+    /// The issuer URL of the default tenant (no trailing slash).
+    pub public_url: String,
 }
 
 impl Default for HttpSettings {
@@ -43,6 +47,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             hsts: false,
             header_read_timeout: Duration::from_secs(10),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -51,6 +56,7 @@ impl Default for HttpSettings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub core: Core,
+    pub provider: tessera_oidc::provider::Provider,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<HttpSettings>,
 }
@@ -63,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::routes())
         .merge(admin::routes())
         .merge(openapi::routes())
+        .merge(oidc::routes())
         .fallback(problem::not_found)
         .with_state(state);
     let routes = layers::apply(routes, &settings);

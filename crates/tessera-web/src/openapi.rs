@@ -11,19 +11,22 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, API tokens and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
+    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, OpenID Connect clients, API tokens and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
     paths(
         admin::tenants::list, admin::tenants::create, admin::tenants::read, admin::tenants::update,
         admin::schema::read, admin::schema::replace,
         admin::users::search, admin::users::create, admin::users::read, admin::users::update, admin::users::remove,
         admin::users::disable, admin::users::enable,
         admin::tokens::list, admin::tokens::create, admin::tokens::read, admin::tokens::revoke,
+        admin::clients::list, admin::clients::create, admin::clients::read, admin::clients::replace,
+        admin::clients::remove, admin::clients::rotate_secret,
         admin::events::list,
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
         admin::UserResponse, admin::UserCreate, admin::UserPatchInput, admin::EmailDto, admin::PhoneDto, admin::ExternalIdDto,
         admin::TokenResponse, admin::TokenCreate, admin::TokenCreated, admin::EventResponse,
+        admin::clients::ClientInput, admin::clients::ClientResponse, ListResponse<admin::clients::ClientResponse>,
         ListResponse<admin::UserResponse>, ListResponse<admin::TenantResponse>, ListResponse<admin::TokenResponse>, ListResponse<admin::EventResponse>,
     )),
     modifiers(&BearerAuth),

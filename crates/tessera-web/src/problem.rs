@@ -107,7 +107,8 @@ impl From<CoreError> for ApiError {
             ErrorCode::Duplicate | ErrorCode::EditConflict => StatusCode::CONFLICT,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable | ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = Self::new(status, code.as_str(), title(code));
@@ -133,6 +134,8 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::Unauthenticated => "Authentication required",
         ErrorCode::Forbidden => "Not allowed",
         ErrorCode::Unavailable => "Temporarily unavailable",
+        ErrorCode::Overloaded => "Too busy; retry shortly",
+        ErrorCode::InvalidCredentials => "Invalid credentials",
         ErrorCode::Internal => "Internal error",
     }
 }

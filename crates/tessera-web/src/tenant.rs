@@ -10,7 +10,7 @@ use tessera_core::tenant::Tenant;
 
 /// The slug taken from a `/t/{slug}` prefix, kept in the request's extensions.
 #[derive(Debug, Clone)]
-struct PrefixSlug(String);
+pub(crate) struct PrefixSlug(pub(crate) String);
 
 /// Removes a `/t/{slug}` prefix from the path and remembers the slug.
 pub fn strip_prefix(mut request: Request) -> Request {

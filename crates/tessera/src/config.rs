@@ -11,11 +11,14 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tessera_core::oauth::client::SigningAlgorithm;
+use tessera_core::password::Argon2Params;
+use tessera_core::sealing::SealingKey;
 use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 11] = [
+const ENVIRONMENT_KEYS: [&str; 18] = [
     "listen",
     "public_url",
     "data_dir",
@@ -27,6 +30,13 @@ const ENVIRONMENT_KEYS: [&str; 11] = [
     "header_read_timeout_seconds",
     "log_format",
     "log_level",
+    "key_encryption_key",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "argon2_parallelism",
+    "password_workers",
+    "password_queue",
+    "access_token_algorithm",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -58,6 +68,18 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter such as `info` or `tessera=debug,info`; `RUST_LOG` wins if set.
     pub log_level: String,
+    /// Base64 of 32 bytes that seals signing keys (and later TOTP seeds) at rest; without
+    /// it, one is generated into `<data_dir>/key-encryption.key` on first start.
+    pub key_encryption_key: Option<SecretString>,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Threads that hash passwords; 0 means one per core.
+    pub password_workers: usize,
+    /// Password checks that may wait; beyond that sign-ins get a fast 503.
+    pub password_queue: usize,
+    /// `ES256` (default), `EdDSA` or `RS256`.
+    pub access_token_algorithm: String,
 }
 
 impl Default for Config {
@@ -74,6 +96,13 @@ impl Default for Config {
             header_read_timeout_seconds: 10,
             log_format: "text".to_owned(),
             log_level: "info".to_owned(),
+            key_encryption_key: None,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            password_workers: 0,
+            password_queue: 64,
+            access_token_algorithm: "ES256".to_owned(),
         }
     }
 }
@@ -140,6 +169,11 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     pub log_json: bool,
     pub log_level: String,
+    pub key_encryption_key: Option<SecretString>,
+    pub argon2: Argon2Params,
+    pub password_workers: usize,
+    pub password_queue: usize,
+    pub access_token_algorithm: SigningAlgorithm,
 }
 
 impl Config {
@@ -260,6 +294,30 @@ impl Config {
                 ));
             }
         };
+        let argon2 = Argon2Params {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        argon2
+            .validate()
+            .map_err(|e| invalid("argon2_memory_kib", e.to_string()))?;
+        if let Some(key) = &self.key_encryption_key {
+            SealingKey::from_base64(secrecy::ExposeSecret::expose_secret(key)).map_err(|_| {
+                invalid(
+                    "key_encryption_key",
+                    "must be base64 of 32 random bytes (e.g. `openssl rand -base64 32`)",
+                )
+            })?;
+        }
+        if self.password_workers > 256 || !(1..=100_000).contains(&self.password_queue) {
+            return Err(invalid(
+                "password_workers",
+                "password_workers must be at most 256 and password_queue 1 to 100000",
+            ));
+        }
+        let access_token_algorithm = SigningAlgorithm::parse(&self.access_token_algorithm)
+            .ok_or_else(|| invalid("access_token_algorithm", "must be ES256, EdDSA or RS256"))?;
         Ok(Settings {
             listen,
             public_url: public_url.as_str().trim_end_matches('/').to_owned(),
@@ -272,6 +330,11 @@ impl Config {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
             log_json,
             log_level: self.log_level,
+            key_encryption_key: self.key_encryption_key,
+            argon2,
+            password_workers: self.password_workers,
+            password_queue: self.password_queue,
+            access_token_algorithm,
         })
     }
 }

@@ -8,7 +8,11 @@ use std::future::Future;
 use std::sync::Arc;
 use tessera_core::Core;
 use tessera_core::clock::SystemClock;
+use tessera_core::password::{PasswordHasher, PasswordPolicy, default_workers};
+use tessera_core::sealing::SealingKey;
 use tessera_core::secret::SecretHash;
+use tessera_oidc::keys::KeyRing;
+use tessera_oidc::provider::{Provider, ProviderSettings};
 use tessera_store::StoreOptions;
 use tessera_web::{AppState, HttpSettings};
 use tokio::net::TcpListener;
@@ -35,20 +39,85 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         .admin_token
         .as_ref()
         .map(|token| SecretHash::of_str(token.expose_secret()));
+    let workers = match settings.password_workers {
+        0 => default_workers(),
+        n => n,
+    };
+    let passwords = PasswordHasher::start(settings.argon2, workers, settings.password_queue)
+        .context("cannot start the password hashers")?;
     let core = Core::start(store, Arc::new(SystemClock), bootstrap)
         .await
-        .context("cannot start the services")?;
+        .context("cannot start the services")?
+        .with_passwords(passwords, PasswordPolicy::default());
+    let sealing = sealing_key(settings)?;
+    let keys = KeyRing::start(core.clone(), sealing)
+        .await
+        .context("cannot load the signing keys")?;
+    let provider = Provider::new(
+        core.clone(),
+        keys,
+        ProviderSettings {
+            access_token_algorithm: settings.access_token_algorithm,
+            ..ProviderSettings::default()
+        },
+    );
     let http = HttpSettings {
         body_limit_bytes: settings.body_limit_bytes,
         request_timeout: settings.request_timeout,
         hsts: settings.public_url.starts_with("https://"),
         header_read_timeout: settings.header_read_timeout,
+        public_url: settings.public_url.clone(),
     };
     Ok(AppState {
         core,
+        provider,
         metrics: tessera_web::install_metrics_recorder(),
         settings: Arc::new(http),
     })
+}
+
+/// The key that seals signing keys at rest: from configuration, else from the key file in
+/// the data directory, created (readable by the owner only) on first start.
+fn sealing_key(settings: &Settings) -> anyhow::Result<SealingKey> {
+    if let Some(key) = &settings.key_encryption_key {
+        return SealingKey::from_base64(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("key_encryption_key: {e}"));
+    }
+    let path = settings.data_dir.join("key-encryption.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SealingKey::from_base64(text.trim())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            let key = SealingKey::generate();
+            write_private(&path, &key.to_base64())?;
+            tracing::warn!(
+                path = %path.display(),
+                "generated a key encryption key; back it up: without it the signing keys cannot be read"
+            );
+            Ok(key)
+        }
+        Err(error) => Err(anyhow::anyhow!("cannot read {}: {error}", path.display())),
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains the requests in flight.

@@ -1,19 +1,26 @@
 //! The services: one method per use case, each taking its authorization proof, applying the
 //! pure rules of the domain and making one unit of work in the store.
 
+mod clients;
 mod events;
+mod grants;
+mod sign_in;
 mod tenants;
 mod tokens;
 mod users;
 
+pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
+pub use grants::{CODE_LIFETIME, IssuedTokens, NewAuthorizationCode};
+pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};
 pub use users::{NewUser, UserSearch};
 
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::password::{Argon2Params, PasswordHasher, PasswordPolicy, default_workers};
 use crate::secret::SecretHash;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::tenant::Tenant;
 use std::sync::Arc;
 
@@ -27,6 +34,8 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     bootstrap_token: Option<SecretHash>,
     default_tenant: Tenant,
+    passwords: PasswordHasher,
+    password_policy: PasswordPolicy,
 }
 
 impl Core {
@@ -37,12 +46,27 @@ impl Core {
         bootstrap_token: Option<SecretHash>,
     ) -> Result<Self, CoreError> {
         let default_tenant = tenants::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
+        let passwords = PasswordHasher::start(Argon2Params::default(), default_workers(), 64)
+            .map_err(|e| CoreError::Internal(StoreError::Database(e.to_string())))?;
         Ok(Self {
             store,
             clock,
             bootstrap_token,
             default_tenant,
+            passwords,
+            password_policy: PasswordPolicy::default(),
         })
+    }
+
+    /// Replaces the password hasher (its parameters, workers and queue come from settings).
+    pub fn with_passwords(mut self, hasher: PasswordHasher, policy: PasswordPolicy) -> Self {
+        self.passwords = hasher;
+        self.password_policy = policy;
+        self
+    }
+
+    pub fn password_policy(&self) -> &PasswordPolicy {
+        &self.password_policy
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

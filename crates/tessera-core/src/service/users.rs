@@ -12,6 +12,7 @@ use crate::page::{Page, PageRequest};
 use crate::password_hash::PasswordHash;
 use crate::store::NewUserRecord;
 use crate::user::{Profile, ProfilePatch, User, UserQuery, UserStatus};
+use secrecy::SecretString;
 use serde_json::json;
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -22,6 +23,8 @@ pub struct NewUser {
     pub profile: Profile,
     /// A password hash from elsewhere; with one the user is `active`, without `light`.
     pub password_hash: Option<PasswordHash>,
+    /// An initial password, checked against the policy and hashed with Argon2id.
+    pub password: Option<SecretString>,
 }
 
 /// The admin search, as typed by a person; attribute values are parsed per the schema.
@@ -104,7 +107,21 @@ fn new_user_record(
 }
 
 impl Core {
-    pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<User, CoreError> {
+    pub async fn create_user(
+        &self,
+        auth: &Authorized,
+        mut new: NewUser,
+    ) -> Result<User, CoreError> {
+        if let Some(password) = new.password.take() {
+            if new.password_hash.is_some() {
+                return Err(CoreError::invalid(
+                    "password",
+                    "give either password or password_hash, not both",
+                ));
+            }
+            let inputs = super::sign_in::personal_inputs(&new.profile);
+            new.password_hash = Some(self.hash_new_password(password, inputs).await?);
+        }
         let schema = self.store.attribute_schema(auth.tenant_id()).await?;
         let record = new_user_record(auth, new, &schema, self.clock.now(), "admin_api")?;
         self.store
@@ -302,6 +319,51 @@ impl Core {
                 kind,
                 subject(id),
                 json!({"from": current.status.as_str(), "to": status.as_str()}),
+            );
+            self.store
+                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .await?;
+            Ok(next)
+        })
+        .await
+    }
+
+    /// Sets a password on behalf of an administrator; a light account becomes active.
+    pub async fn set_user_password(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+        password: SecretString,
+    ) -> Result<User, CoreError> {
+        let user = self.get_user(auth, id).await?;
+        let hash = self
+            .hash_new_password(password, super::sign_in::personal_inputs(&user.profile))
+            .await?;
+        retry_on_conflict(|| async {
+            let current = self.get_user(auth, id).await?;
+            if current.status == UserStatus::Deleted {
+                return Err(CoreError::NotFound("user"));
+            }
+            let now = self.clock.now();
+            let status = match current.status {
+                UserStatus::Light => UserStatus::Active,
+                other => other,
+            };
+            let next = User {
+                status,
+                password_hash: Some(hash.clone()),
+                updated_at: now,
+                version: current.version + 1,
+                ..current.clone()
+            };
+            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let event = Event::new(
+                next.tenant_id,
+                now,
+                auth.actor(),
+                kinds::USER_UPDATED,
+                subject(id),
+                json!({"changed": ["password"]}),
             );
             self.store
                 .update_user(&next, current.version, &index_of(&schema, &next), &event)

@@ -75,6 +75,7 @@ pub fn person(given: &str, family: &str, address: &str) -> NewUser {
             ..Profile::default()
         },
         password_hash: None,
+        password: None,
     }
 }
 

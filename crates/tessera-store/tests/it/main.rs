@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod fixtures;
+mod oauth;
 mod tenants;
 mod tokens_and_events;
 mod users;

@@ -1,5 +1,6 @@
 //! The admin API under `/admin/v1`: JSON, bearer tokens, RFC 9457 problem details.
 
+pub mod clients;
 pub mod events;
 pub mod schema;
 pub mod tenants;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(schema::routes())
         .merge(users::routes())
         .merge(tokens::routes())
+        .merge(clients::routes())
         .merge(events::routes())
 }
 

@@ -170,6 +170,10 @@ pub struct UserCreate {
     pub attributes: Map<String, Value>,
     /// A password hash in PHC format (argon2id, argon2i, argon2d); write-only.
     pub password_hash: Option<String>,
+    /// An initial password (checked against the password policy, hashed with Argon2id);
+    /// write-only. Do not combine with `password_hash`.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<secrecy::SecretString>,
 }
 
 /// Collects the field errors of a conversion so that all are reported together.
@@ -286,6 +290,7 @@ impl UserCreate {
         errors.finish(NewUser {
             profile,
             password_hash,
+            password: self.password,
         })
     }
 }

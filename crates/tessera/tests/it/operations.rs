@@ -102,6 +102,9 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
         ("/admin/v1/users/{id}/enable", &["post"]),
         ("/admin/v1/api-tokens", &["get", "post"]),
         ("/admin/v1/api-tokens/{id}", &["get", "delete"]),
+        ("/admin/v1/clients", &["get", "post"]),
+        ("/admin/v1/clients/{id}", &["get", "put", "delete"]),
+        ("/admin/v1/clients/{id}/secret", &["post"]),
         ("/admin/v1/events", &["get"]),
     ];
     assert_eq!(

@@ -1,0 +1,177 @@
+//! The storage port of the OpenID Connect provider, a part of `Store`. Like the rest of
+//! the store, each method is one unit of work: a change and its event commit together.
+
+use super::client::Client;
+use super::grant::{
+    AccessTokenRecord, AuthorizationCode, CodeRedemption, Consent, Grant, PendingAuthorization,
+    RefreshToken, Rotation,
+};
+use super::session::Session;
+use super::signing_key::SigningKeyRecord;
+use crate::event::Event;
+use crate::ids::{ClientId, GrantId, SessionId, TenantId, UserId};
+use crate::page::{Page, PageRequest};
+use crate::password_hash::PasswordHash;
+use crate::secret::SecretHash;
+use crate::store::StoreResult;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    // Clients
+    async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<()>;
+    /// Replaces the client if its stored version is `expected_version` (else `VersionConflict`).
+    async fn update_client(
+        &self,
+        client: &Client,
+        expected_version: i64,
+        event: &Event,
+    ) -> StoreResult<()>;
+    async fn client_by_id(&self, tenant: TenantId, id: ClientId) -> StoreResult<Option<Client>>;
+    async fn list_clients(&self, tenant: TenantId, page: PageRequest) -> StoreResult<Page<Client>>;
+    /// Deletes the client and revokes (at `at`) every grant and access token it holds;
+    /// false when there was no such client.
+    async fn delete_client(
+        &self,
+        tenant: TenantId,
+        id: ClientId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool>;
+
+    // Signing keys (installation-wide: one JWKS serves every tenant)
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// Every stored key, oldest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Sets when the key stops being published; false when there is no such key.
+    async fn retire_signing_key(&self, kid: &str, retires_at: OffsetDateTime) -> StoreResult<bool>;
+    /// Removes keys whose retirement is before `before`; returns how many.
+    async fn delete_retired_signing_keys(&self, before: OffsetDateTime) -> StoreResult<u64>;
+
+    // Sessions
+    async fn insert_session(&self, session: &Session, event: &Event) -> StoreResult<()>;
+    async fn session_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<Session>>;
+    async fn session_by_id(&self, tenant: TenantId, id: SessionId) -> StoreResult<Option<Session>>;
+    /// Records activity: `last_seen_at` and the new idle expiry.
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        last_seen_at: OffsetDateTime,
+        idle_expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Ends the session at `at`; false when it does not exist or had already ended.
+    async fn end_session(
+        &self,
+        tenant: TenantId,
+        id: SessionId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool>;
+    /// Remembers that `client` received tokens in the session (for back-channel logout).
+    async fn add_session_client(&self, session: SessionId, client: ClientId) -> StoreResult<()>;
+    async fn session_clients(&self, session: SessionId) -> StoreResult<Vec<ClientId>>;
+
+    // Pending authorization requests
+    async fn insert_pending_authorization(&self, pending: &PendingAuthorization)
+    -> StoreResult<()>;
+    async fn pending_authorization(
+        &self,
+        handle_hash: &SecretHash,
+    ) -> StoreResult<Option<PendingAuthorization>>;
+    async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<()>;
+
+    // Authorization codes
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Marks the code consumed at `at` atomically: exactly one caller ever gets `Fresh`.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &SecretHash,
+        at: OffsetDateTime,
+    ) -> StoreResult<CodeRedemption>;
+
+    // Grants and tokens
+    /// Stores a new grant with its first access token record and, optionally, refresh token.
+    /// `Duplicate { field: "grant" }` when the grant id exists (e.g. revoked by a code replay).
+    async fn insert_grant(
+        &self,
+        grant: &Grant,
+        refresh: Option<&RefreshToken>,
+        access: &AccessTokenRecord,
+        event: &Event,
+    ) -> StoreResult<()>;
+    async fn grant_by_id(&self, tenant: TenantId, id: GrantId) -> StoreResult<Option<Grant>>;
+    /// Revokes the grant, its refresh tokens and its access tokens at `at`. When the grant
+    /// does not exist yet, a revoked placeholder is stored so that it can never be created.
+    async fn revoke_grant(
+        &self,
+        tenant: TenantId,
+        client: ClientId,
+        id: GrantId,
+        at: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// Revokes every grant (and their tokens) of a user, optionally only those of one client.
+    async fn revoke_user_grants(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        client: Option<ClientId>,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
+    /// Atomically marks the refresh token used and stores `next` and `access` in its grant.
+    /// A token already used gives `Reused` and stores nothing.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &SecretHash,
+        at: OffsetDateTime,
+        next: &RefreshToken,
+        access: &AccessTokenRecord,
+        event: &Event,
+    ) -> StoreResult<Rotation>;
+    async fn refresh_token(
+        &self,
+        token_hash: &SecretHash,
+    ) -> StoreResult<Option<(RefreshToken, Grant)>>;
+    /// Stores an access token record that belongs to no refresh family (client credentials).
+    async fn insert_access_token(
+        &self,
+        access: &AccessTokenRecord,
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// The record and, when it has one, its grant.
+    async fn access_token(
+        &self,
+        tenant: TenantId,
+        jti: Uuid,
+    ) -> StoreResult<Option<(AccessTokenRecord, Option<Grant>)>>;
+    /// Revokes one access token; false when there is no such token.
+    async fn revoke_access_token(
+        &self,
+        tenant: TenantId,
+        jti: Uuid,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
+    // Consents
+    async fn consent(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        client: ClientId,
+    ) -> StoreResult<Option<Consent>>;
+    /// Stores the consent, replacing an earlier one of the same user and client.
+    async fn put_consent(&self, consent: &Consent, event: &Event) -> StoreResult<()>;
+
+    // Credentials and the audit trail
+    /// Replaces a user's password hash without a profile change (rehash on sign-in).
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &PasswordHash,
+    ) -> StoreResult<()>;
+    /// Records an event that accompanies no change (e.g. a failed sign-in).
+    async fn insert_event(&self, event: &Event) -> StoreResult<()>;
+}

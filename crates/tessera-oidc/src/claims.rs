@@ -1,0 +1,140 @@
+//! Which claims about a user a client receives: the standard claims of the scopes it was
+//! granted (OpenID Connect Core §5.4), claims it asked for by name with the `claims`
+//! parameter (§5.5), and the custom claims its registration maps from custom attributes.
+
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use tessera_core::oauth::client::ClientMetadata;
+use tessera_core::user::User;
+
+const PROFILE_CLAIMS: &[&str] = &[
+    "name",
+    "given_name",
+    "family_name",
+    "locale",
+    "zoneinfo",
+    "updated_at",
+];
+const EMAIL_CLAIMS: &[&str] = &["email", "email_verified"];
+const PHONE_CLAIMS: &[&str] = &["phone_number", "phone_number_verified"];
+
+/// Where the claims go; the `claims` parameter asks per destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    IdToken,
+    Userinfo,
+}
+
+impl Destination {
+    fn member(self) -> &'static str {
+        match self {
+            Self::IdToken => "id_token",
+            Self::Userinfo => "userinfo",
+        }
+    }
+}
+
+/// Every standard claim the user has a value for.
+fn standard_claims(user: &User) -> Map<String, Value> {
+    let profile = &user.profile;
+    let mut claims = Map::new();
+    let mut put = |name: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            claims.insert(name.to_owned(), value);
+        }
+    };
+    put("name", profile.name.clone().map(Value::String));
+    put("given_name", profile.given_name.clone().map(Value::String));
+    put(
+        "family_name",
+        profile.family_name.clone().map(Value::String),
+    );
+    put("locale", profile.locale.clone().map(Value::String));
+    put("zoneinfo", profile.zoneinfo.clone().map(Value::String));
+    put("updated_at", Some(json!(user.updated_at.unix_timestamp())));
+    if let Some(email) = profile.emails.iter().find(|e| e.primary) {
+        put("email", Some(json!(email.value.as_str())));
+        put("email_verified", Some(json!(email.verified)));
+    }
+    if let Some(phone) = profile.phone_numbers.iter().find(|p| p.primary) {
+        put("phone_number", Some(json!(phone.value.as_str())));
+        put("phone_number_verified", Some(json!(phone.verified)));
+    }
+    claims
+}
+
+/// The names of claims a set of scopes releases.
+fn released_by_scope(scope: &BTreeSet<String>) -> BTreeSet<&'static str> {
+    let mut names = BTreeSet::new();
+    for (name, claims) in [
+        ("profile", PROFILE_CLAIMS),
+        ("email", EMAIL_CLAIMS),
+        ("phone", PHONE_CLAIMS),
+    ] {
+        if scope.contains(name) {
+            names.extend(claims.iter().copied());
+        }
+    }
+    names
+}
+
+/// The user claims for one destination. `requested` is the `claims` request parameter.
+pub fn user_claims(
+    user: &User,
+    scope: &BTreeSet<String>,
+    requested: Option<&Value>,
+    client: &ClientMetadata,
+    destination: Destination,
+) -> Map<String, Value> {
+    let all = standard_claims(user);
+    let mut names: BTreeSet<String> = released_by_scope(scope)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if let Some(Value::Object(by_destination)) = requested
+        && let Some(Value::Object(asked)) = by_destination.get(destination.member())
+    {
+        // Named claims are released only within what the granted scopes allow, so that the
+        // consent the user gave stays the upper bound.
+        let allowed = released_by_scope(scope);
+        names.extend(
+            asked
+                .keys()
+                .filter(|name| allowed.contains(name.as_str()))
+                .cloned(),
+        );
+    }
+    let mut claims: Map<String, Value> = all
+        .into_iter()
+        .filter(|(name, _)| names.contains(name))
+        .collect();
+    if scope.contains("profile") {
+        for (claim, attribute) in &client.custom_claims {
+            if let Some(value) = user.profile.attributes.get(attribute) {
+                claims.insert(claim.clone(), value.clone());
+            }
+        }
+    }
+    claims
+}
+
+/// The claim names each scope releases, for discovery and the consent page.
+pub fn claims_supported() -> Vec<&'static str> {
+    let mut names = vec![
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+        "sid",
+    ];
+    names.extend(PROFILE_CLAIMS);
+    names.extend(EMAIL_CLAIMS);
+    names.extend(PHONE_CLAIMS);
+    names
+}

@@ -1,0 +1,62 @@
+//! The provider's metadata (OpenID Connect Discovery 1.0, RFC 8414): complete and truthful,
+//! so that client libraries configure themselves from it without special cases.
+
+use crate::claims::claims_supported;
+use serde_json::{Value, json};
+use tessera_core::oauth::client::SigningAlgorithm;
+
+/// Paths of the endpoints under the issuer.
+pub mod paths {
+    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    pub const AUTHORIZATION: &str = "/oauth2/authorize";
+    pub const TOKEN: &str = "/oauth2/token";
+    pub const USERINFO: &str = "/oauth2/userinfo";
+    pub const JWKS: &str = "/jwks";
+    pub const INTROSPECTION: &str = "/oauth2/introspect";
+    pub const REVOCATION: &str = "/oauth2/revoke";
+    pub const END_SESSION: &str = "/oauth2/logout";
+    pub const PAR: &str = "/oauth2/par";
+}
+
+/// The discovery document of `issuer` (no trailing slash).
+pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value {
+    let url = |path: &str| format!("{issuer}{path}");
+    let algorithms: Vec<&str> = SigningAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": url(paths::AUTHORIZATION),
+        "token_endpoint": url(paths::TOKEN),
+        "userinfo_endpoint": url(paths::USERINFO),
+        "jwks_uri": url(paths::JWKS),
+        "introspection_endpoint": url(paths::INTROSPECTION),
+        "revocation_endpoint": url(paths::REVOCATION),
+        "end_session_endpoint": url(paths::END_SESSION),
+        "pushed_authorization_request_endpoint": url(paths::PAR),
+        "require_pushed_authorization_requests": false,
+        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algorithms,
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims_supported(),
+        "claims_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
+        "ui_locales_supported": ["en", "de"],
+        "claim_types_supported": ["normal"],
+        "authorization_response_iss_parameter_supported": true,
+        "frontchannel_logout_supported": false,
+        "backchannel_logout_supported": false,
+        "access_token_signing_alg_values_supported": [access_token_algorithm.as_str()],
+    })
+}

@@ -1,0 +1,194 @@
+//! The key ring: the signing keys of the installation, decrypted once and cached, reloaded
+//! from the store now and then so that every instance sees rotations. A new key is
+//! published before it signs, and an old one stays published until every token it signed
+//! has expired (A29).
+
+use crate::jose::{Algorithm, JwkSet, SigningKey};
+use std::sync::{Arc, RwLock};
+use tessera_core::Core;
+use tessera_core::error::CoreError;
+use tessera_core::oauth::client::SigningAlgorithm;
+use tessera_core::oauth::signing_key::SigningKeyRecord;
+use tessera_core::sealing::SealingKey;
+use tessera_core::store::StoreError;
+use time::{Duration, OffsetDateTime};
+
+/// Longest lifetime of any token we sign (the client maximum for access and ID tokens),
+/// so a retired key stays published this long after its last signature.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::days(1);
+
+/// Why the key ring cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    /// The store failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// A stored key cannot be decrypted: the configured key encryption key is not the one
+    /// the keys were sealed with.
+    #[error("signing key {kid} cannot be decrypted with the configured key encryption key")]
+    Undecryptable { kid: String },
+    /// A stored or new key is unusable.
+    #[error("signing key error: {0}")]
+    Key(String),
+}
+
+#[derive(Debug)]
+struct Loaded {
+    keys: Vec<(SigningKeyRecord, Arc<SigningKey>)>,
+}
+
+/// The installation's signing keys.
+#[derive(Debug, Clone)]
+pub struct KeyRing {
+    core: Core,
+    sealing: Arc<SealingKey>,
+    loaded: Arc<RwLock<Arc<Loaded>>>,
+}
+
+pub fn to_jose(algorithm: SigningAlgorithm) -> Algorithm {
+    match algorithm {
+        SigningAlgorithm::Rs256 => Algorithm::Rs256,
+        SigningAlgorithm::Es256 => Algorithm::Es256,
+        SigningAlgorithm::EdDsa => Algorithm::EdDsa,
+    }
+}
+
+fn context(kid: &str) -> Vec<u8> {
+    format!("signing-key:{kid}").into_bytes()
+}
+
+impl KeyRing {
+    /// Loads the keys, creating one per algorithm on first start.
+    pub async fn start(core: Core, sealing: SealingKey) -> Result<Self, KeyRingError> {
+        let ring = Self {
+            core,
+            sealing: Arc::new(sealing),
+            loaded: Arc::new(RwLock::new(Arc::new(Loaded { keys: Vec::new() }))),
+        };
+        ring.reload().await?;
+        let now = ring.core.clock().now();
+        for algorithm in SigningAlgorithm::ALL {
+            if ring.signer(algorithm).is_none() {
+                // Nothing was ever signed without a key of this kind: it may sign at once.
+                ring.add_key(algorithm, now).await?;
+            }
+        }
+        Ok(ring)
+    }
+
+    /// Reads the stored keys again (rotations by other instances or the CLI).
+    pub async fn reload(&self) -> Result<(), KeyRingError> {
+        let records = self
+            .core
+            .store()
+            .signing_keys()
+            .await
+            .map_err(CoreError::from)?;
+        let mut keys = Vec::with_capacity(records.len());
+        for record in records {
+            let der = self
+                .sealing
+                .open(&record.sealed_private_key, &context(&record.kid))
+                .map_err(|_| KeyRingError::Undecryptable {
+                    kid: record.kid.clone(),
+                })?;
+            let key = SigningKey::from_pkcs8(to_jose(record.algorithm), &der)
+                .map_err(|e| KeyRingError::Key(e.to_string()))?;
+            keys.push((record, Arc::new(key)));
+        }
+        let loaded = Arc::new(Loaded { keys });
+        if let Ok(mut slot) = self.loaded.write() {
+            *slot = loaded;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .map(|loaded| loaded.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The newest key of `algorithm` that may sign now.
+    pub fn signer(&self, algorithm: SigningAlgorithm) -> Option<Arc<SigningKey>> {
+        let now = self.core.clock().now();
+        self.snapshot()
+            .keys
+            .iter()
+            .rev()
+            .find(|(record, _)| record.algorithm == algorithm && record.may_sign(now))
+            .map(|(_, key)| key.clone())
+    }
+
+    /// The published keys (`/jwks`): those that sign, will sign, or signed unexpired tokens.
+    pub fn jwks(&self) -> JwkSet {
+        let now = self.core.clock().now();
+        JwkSet {
+            keys: self
+                .snapshot()
+                .keys
+                .iter()
+                .filter(|(record, _)| record.is_published(now))
+                .map(|(_, key)| key.public_jwk())
+                .collect(),
+        }
+    }
+
+    /// Creates a key of `algorithm` that starts signing at `activates_at`; the keys it
+    /// replaces retire once the tokens they sign until then have expired.
+    pub async fn add_key(
+        &self,
+        algorithm: SigningAlgorithm,
+        activates_at: OffsetDateTime,
+    ) -> Result<String, KeyRingError> {
+        let (key, der) = SigningKey::generate(to_jose(algorithm))
+            .map_err(|e| KeyRingError::Key(e.to_string()))?;
+        let now = self.core.clock().now();
+        let kid = key.kid().to_owned();
+        let public_jwk =
+            serde_json::to_value(key.public_jwk()).map_err(|e| KeyRingError::Key(e.to_string()))?;
+        let record = SigningKeyRecord {
+            kid: kid.clone(),
+            algorithm,
+            sealed_private_key: self
+                .sealing
+                .seal(&der, &context(&kid))
+                .map_err(|e| KeyRingError::Key(e.to_string()))?,
+            public_jwk,
+            created_at: now,
+            activates_at,
+            retires_at: None,
+        };
+        let store = self.core.store();
+        let older: Vec<String> = self
+            .snapshot()
+            .keys
+            .iter()
+            .filter(|(r, _)| r.algorithm == algorithm && r.retires_at.is_none())
+            .map(|(r, _)| r.kid.clone())
+            .collect();
+        store
+            .insert_signing_key(&record)
+            .await
+            .map_err(CoreError::from)?;
+        for kid in older {
+            store
+                .retire_signing_key(&kid, activates_at + MAX_TOKEN_LIFETIME)
+                .await
+                .map_err(CoreError::from)?;
+        }
+        store
+            .delete_retired_signing_keys(now)
+            .await
+            .map_err(CoreError::from)?;
+        self.reload().await?;
+        Ok(kid)
+    }
+}
+
+impl From<StoreError> for KeyRingError {
+    fn from(error: StoreError) -> Self {
+        Self::Core(error.into())
+    }
+}

@@ -1,0 +1,82 @@
+//! The provider: the protocol flows over the core services and the key ring. Each public
+//! method is one endpoint's work; the web layer only translates HTTP in and out.
+
+mod authorization;
+mod logout;
+mod resources;
+mod token;
+mod tokens;
+
+pub use authorization::{
+    AuthorizationResponse, AuthorizeStep, PendingRequest, REQUEST_URI_PREFIX, consent_scopes,
+};
+pub use logout::{LogoutDecision, LogoutRequest};
+pub use resources::{Introspection, UserinfoError};
+pub use token::TokenResponse;
+
+use crate::keys::KeyRing;
+use tessera_core::Core;
+use tessera_core::ids::TenantId;
+use tessera_core::oauth::client::SigningAlgorithm;
+use time::Duration;
+
+/// Provider-wide settings.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    /// Algorithm of access tokens (RFC 9068); ES256 unless configured otherwise.
+    pub access_token_algorithm: SigningAlgorithm,
+    /// How long a user may take to sign in before the request must start again.
+    pub pending_lifetime: Duration,
+}
+
+impl Default for ProviderSettings {
+    fn default() -> Self {
+        Self {
+            access_token_algorithm: SigningAlgorithm::Es256,
+            pending_lifetime: Duration::minutes(30),
+        }
+    }
+}
+
+/// The issuer and tenant a request is for.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub tenant_id: TenantId,
+    /// The issuer identifier, e.g. `https://id.example.com` or `…/t/brand`.
+    pub url: String,
+}
+
+/// The OpenID Connect provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    core: Core,
+    keys: KeyRing,
+    settings: ProviderSettings,
+}
+
+impl Provider {
+    pub fn new(core: Core, keys: KeyRing, settings: ProviderSettings) -> Self {
+        Self {
+            core,
+            keys,
+            settings,
+        }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub fn settings(&self) -> &ProviderSettings {
+        &self.settings
+    }
+
+    /// The discovery document of an issuer.
+    pub fn discovery(&self, issuer: &Issuer) -> serde_json::Value {
+        crate::discovery::document(&issuer.url, self.settings.access_token_algorithm)
+    }
+}

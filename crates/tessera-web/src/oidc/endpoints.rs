@@ -1,0 +1,208 @@
+//! The JSON endpoints of the provider: discovery, JWKS, token, userinfo, introspection,
+//! revocation and pushed authorization requests.
+
+use super::{Site, no_store, oauth_error};
+use crate::AppState;
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tessera_oidc::discovery::paths;
+use tessera_oidc::error::OAuthError;
+use tessera_oidc::provider::UserinfoError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(paths::DISCOVERY, get(discovery))
+        .route(paths::JWKS, get(jwks))
+        .route(paths::TOKEN, post(token))
+        .route(paths::USERINFO, get(userinfo).post(userinfo))
+        .route(paths::INTROSPECTION, post(introspect))
+        .route(paths::REVOCATION, post(revoke))
+        .route(paths::PAR, post(pushed_authorization_request))
+}
+
+/// Public metadata may be cached briefly and read from any origin.
+fn public_json(value: serde_json::Value) -> Response {
+    let mut response = Json(value).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+async fn discovery(State(state): State<AppState>, site: Site) -> Response {
+    public_json(state.provider.discovery(&site.issuer))
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    match serde_json::to_value(state.provider.keys().jwks()) {
+        Ok(value) => public_json(value),
+        Err(_) => oauth_error(&OAuthError::server_error()),
+    }
+}
+
+/// The form parameters of a POST, refusing other content types.
+pub fn form_pairs(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+async fn token(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match form_pairs(&headers, &body) {
+        Ok(pairs) => {
+            state
+                .provider
+                .token(&site.issuer, authorization(&headers), &pairs)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(response) => no_store(Json(response).into_response()),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+async fn userinfo(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header_token = authorization(&headers).and_then(|v| {
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+    });
+    // RFC 6750 §2.2: the form-encoded body parameter is accepted too, never both.
+    let body_token = form_pairs(&headers, &body).ok().and_then(|pairs| {
+        pairs
+            .into_iter()
+            .find(|(name, _)| name == "access_token")
+            .map(|(_, value)| value)
+    });
+    let token = match (header_token, body_token.as_deref()) {
+        (Some(token), None) | (None, Some(token)) => token,
+        _ => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_request"),
+    };
+    match state.provider.userinfo(&site.issuer, token.trim()).await {
+        Ok(claims) => no_store(Json(claims).into_response()),
+        Err(UserinfoError::InvalidToken) => bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
+        Err(UserinfoError::InsufficientScope) => {
+            bearer_error(StatusCode::FORBIDDEN, "insufficient_scope")
+        }
+        Err(UserinfoError::Server(error)) => oauth_error(&error),
+    }
+}
+
+/// RFC 6750 §3: the error in `WWW-Authenticate`.
+fn bearer_error(status: StatusCode, code: &str) -> Response {
+    let mut response = no_store((status, Json(serde_json::json!({"error": code}))).into_response());
+    if let Ok(value) = HeaderValue::from_str(&format!("Bearer error=\"{code}\"")) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match form_pairs(&headers, &body) {
+        Ok(pairs) => {
+            state
+                .provider
+                .introspect(&site.issuer, authorization(&headers), &pairs)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(answer) => no_store(Json(answer).into_response()),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match form_pairs(&headers, &body) {
+        Ok(pairs) => {
+            state
+                .provider
+                .revoke(&site.issuer, authorization(&headers), &pairs)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(error) => oauth_error(&error),
+    }
+}
+
+async fn pushed_authorization_request(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match form_pairs(&headers, &body) {
+        Ok(pairs) => {
+            state
+                .provider
+                .push_authorization_request(&site.issuer, authorization(&headers), &pairs)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok((request_uri, expires_in)) => no_store(
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({"request_uri": request_uri, "expires_in": expires_in})),
+            )
+                .into_response(),
+        ),
+        Err(error) => oauth_error(&error),
+    }
+}

@@ -1,0 +1,146 @@
+//! The OpenID Connect provider's HTTP surface: discovery, JWKS, the authorization, token,
+//! userinfo, introspection, revocation, PAR and logout endpoints, and the hosted pages
+//! they lead to. Handlers translate HTTP to `tessera_oidc::provider` calls and back.
+
+pub mod authorize;
+pub mod endpoints;
+mod logout;
+
+use crate::AppState;
+use crate::pages::PageContext;
+use crate::pages::session::CookieNames;
+use crate::problem::ApiError;
+use crate::tenant::{PrefixSlug, RequestTenant};
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tessera_core::oauth::session::Session;
+use tessera_core::tenant::Tenant;
+use tessera_oidc::error::OAuthError;
+use tessera_oidc::provider::Issuer;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(endpoints::routes())
+        .merge(authorize::routes())
+        .merge(logout::routes())
+        .merge(crate::pages::login::routes())
+        .merge(crate::pages::consent::routes())
+}
+
+/// Where a request is: its tenant, the issuer URL, the path prefix of the tenant's pages,
+/// the origin forms must come from, and the tenant's cookie names.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub tenant: Tenant,
+    pub issuer: Issuer,
+    pub base: String,
+    pub origin: String,
+    pub cookies: CookieNames,
+}
+
+impl FromRequestParts<AppState> for Site {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let RequestTenant(tenant) = RequestTenant::from_request_parts(parts, state).await?;
+        let public = state.settings.public_url.trim_end_matches('/');
+        let scheme = if public.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
+        let (root, base) = if let Some(PrefixSlug(slug)) = parts.extensions.get::<PrefixSlug>() {
+            (public.to_owned(), format!("/t/{slug}"))
+        } else if !tenant.is_default() {
+            // Reached through its own domain.
+            let host = parts
+                .headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("")
+                .trim_end_matches('.');
+            (format!("{scheme}://{host}"), String::new())
+        } else {
+            (public.to_owned(), String::new())
+        };
+        let origin = origin_of(&root);
+        let cookies = CookieNames::new(&tenant, scheme == "https");
+        Ok(Site {
+            issuer: Issuer {
+                tenant_id: tenant.id,
+                url: format!("{root}{base}"),
+            },
+            tenant,
+            base: format!("{}{base}", path_of(&root)),
+            origin,
+            cookies,
+        })
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// The path part of the public URL (Tessera may be served under a path).
+fn path_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+impl Site {
+    pub fn page(&self, lang: &'static str) -> PageContext {
+        PageContext {
+            lang,
+            tenant: self.tenant.clone(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// The browser's active session in this tenant.
+    pub async fn session(&self, state: &AppState, headers: &HeaderMap) -> Option<Session> {
+        let value = crate::pages::session::cookie(headers, &self.cookies.session)?;
+        match state
+            .core
+            .session_from_cookie(self.tenant.id, value, self.tenant.settings.sessions)
+            .await
+        {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::warn!(%error, "session lookup failed");
+                None
+            }
+        }
+    }
+}
+
+/// An OAuth JSON error response (RFC 6749 §5.2), never cached.
+pub fn oauth_error(error: &OAuthError) -> Response {
+    let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::json!({
+        "error": error.code.as_str(),
+        "error_description": error.description,
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"tessera\""),
+        );
+    }
+    no_store(response)
+}
+
+pub fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,300 @@
+//! Identifier-first sign-in: the email on one page, the password on the next. Both pages
+//! look the same whether or not the account exists (A07), and every POST is CSRF-checked.
+
+use super::csrf;
+use super::{PageContext, message, render};
+use crate::AppState;
+use crate::oidc::Site;
+use crate::oidc::authorize::{CONTINUE_PATH, see_other};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use minijinja::context;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tessera_core::CoreError;
+use tessera_core::email::Email;
+use tessera_core::oauth::session::Authentication;
+use tessera_core::service::SignInContext;
+use tessera_oidc::provider::PendingRequest;
+
+/// The authentication context class of a password sign-in (one factor).
+pub const ACR_ONE_FACTOR: &str = "urn:tessera:loa:1";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(show).post(email_step))
+        .route("/login/password", post(password_step))
+}
+
+/// The fields of a form body; repeated names keep the first value.
+pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(body).into_owned() {
+        fields.entry(name).or_insert(value);
+    }
+    fields
+}
+
+fn query_field(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
+struct Prepared {
+    page: PageContext,
+    pending: Option<PendingRequest>,
+    csrf: csrf::CsrfToken,
+}
+
+async fn prepare(state: &AppState, site: &Site, headers: &HeaderMap, handle: &str) -> Prepared {
+    let pending = if handle.is_empty() {
+        None
+    } else {
+        state
+            .provider
+            .pending(&site.issuer, handle)
+            .await
+            .ok()
+            .flatten()
+    };
+    let ui_locales = pending
+        .as_ref()
+        .map(|p| p.request.ui_locales.clone())
+        .unwrap_or_default();
+    Prepared {
+        page: site.page(super::language(&ui_locales, headers, &site.tenant)),
+        pending,
+        csrf: csrf::token(headers, &site.cookies),
+    }
+}
+
+fn with_csrf_cookie(mut response: Response, site: &Site, token: &csrf::CsrfToken) -> Response {
+    if token.is_new
+        && let Some(value) = site.cookies.set_csrf(&token.value)
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn email_page(prepared: &Prepared, handle: &str, email: &str, error: Option<&str>) -> Response {
+    render(
+        &prepared.page,
+        "login_email.html",
+        if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        context! {
+            title => prepared.page.text("sign_in_title"),
+            client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
+            csrf => prepared.csrf.value.clone(),
+            auth => handle,
+            email => email,
+            error => error,
+        },
+    )
+}
+
+fn password_page(prepared: &Prepared, handle: &str, email: &str, error: Option<&str>) -> Response {
+    render(
+        &prepared.page,
+        "login_password.html",
+        StatusCode::OK,
+        context! {
+            title => prepared.page.text("sign_in_title"),
+            client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
+            csrf => prepared.csrf.value.clone(),
+            auth => handle,
+            email => email,
+            error => error,
+        },
+    )
+}
+
+fn forbidden(page: &PageContext) -> Response {
+    message(
+        page,
+        StatusCode::FORBIDDEN,
+        "error_title",
+        page.text("forbidden"),
+    )
+}
+
+/// `GET /login[?auth=…]`: the email page, pre-filled with `login_hint`.
+async fn show(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let handle = query_field(query.as_deref(), "auth").unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !handle.is_empty() && prepared.pending.is_none() {
+        return message(
+            &prepared.page,
+            StatusCode::BAD_REQUEST,
+            "error_title",
+            prepared.page.text("expired"),
+        );
+    }
+    let hint = prepared
+        .pending
+        .as_ref()
+        .and_then(|p| p.request.login_hint.clone())
+        .filter(|hint| Email::parse(hint).is_ok())
+        .unwrap_or_default();
+    let response = email_page(&prepared, &handle, &hint, None);
+    with_csrf_cookie(response, &site, &prepared.csrf)
+}
+
+/// `POST /login`: the email step. The password page follows whether or not the account
+/// exists.
+async fn email_step(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !csrf::is_valid(
+        &headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return forbidden(&prepared.page);
+    }
+    let email = fields
+        .get("email")
+        .map(|e| e.trim().to_owned())
+        .unwrap_or_default();
+    if Email::parse(&email).is_err() {
+        let error = prepared.page.text("bad_email");
+        return email_page(&prepared, &handle, &email, Some(error));
+    }
+    password_page(&prepared, &handle, &email, None)
+}
+
+/// `POST /login/password`: checks the password, starts a new session and continues the
+/// authorization request.
+async fn password_step(
+    State(state): State<AppState>,
+    site: Site,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !csrf::is_valid(
+        &headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return forbidden(&prepared.page);
+    }
+    let email = fields
+        .get("email")
+        .map(|e| e.trim().to_owned())
+        .unwrap_or_default();
+    let password = SecretString::from(fields.get("password").cloned().unwrap_or_default());
+    let context = SignInContext {
+        tenant_id: site.tenant.id,
+        client_id: prepared.pending.as_ref().map(|p| p.client.id),
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let user = match state.core.check_password(&context, &email, password).await {
+        Ok(user) => user,
+        Err(CoreError::InvalidCredentials) => {
+            let error = prepared.page.text("bad_credentials");
+            return password_page(&prepared, &handle, &email, Some(error));
+        }
+        Err(CoreError::Overloaded) => {
+            return message(
+                &prepared.page,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error_title",
+                prepared.page.text("busy"),
+            );
+        }
+        Err(error) => {
+            tracing::error!(%error, "sign-in failed");
+            return message(
+                &prepared.page,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error_title",
+                prepared.page.text("busy"),
+            );
+        }
+    };
+    // A21: a session id from before the sign-in never survives it.
+    if let Some(old) = site.session(&state, &headers).await
+        && let Err(error) = state.core.end_session(&old).await
+    {
+        tracing::warn!(%error, "could not end the previous session");
+    }
+    let authentication = Authentication {
+        at: Some(state.core.clock().now()),
+        methods: vec!["pwd".to_owned()],
+        acr: ACR_ONE_FACTOR.to_owned(),
+    };
+    let started = match state
+        .core
+        .start_session(
+            &context,
+            &user,
+            authentication,
+            site.tenant.settings.sessions,
+        )
+        .await
+    {
+        Ok(started) => started,
+        Err(error) => {
+            tracing::error!(%error, "could not start a session");
+            return message(
+                &prepared.page,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error_title",
+                prepared.page.text("busy"),
+            );
+        }
+    };
+    let mut response = if prepared.pending.is_some() {
+        see_other(&format!(
+            "{}{CONTINUE_PATH}?auth={}",
+            site.base,
+            url::form_urlencoded::byte_serialize(handle.as_bytes()).collect::<String>()
+        ))
+    } else {
+        message(
+            &prepared.page,
+            StatusCode::OK,
+            "sign_in_title",
+            prepared.page.text("signed_in"),
+        )
+    };
+    if let Some(cookie) = site
+        .cookies
+        .set_session(started.cookie_value.expose_secret())
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
