@@ -5,7 +5,10 @@
 #   scripts/test.sh                      # SQLite; PostgreSQL halves say they were skipped
 #   TESSERA_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres scripts/test.sh
 #
-# Under CI=true a skipped PostgreSQL half is a failure.
+# Then the end-to-end suites (tests/e2e/run.sh): openid-client in headless Chromium and
+# Authlib against a real `tessera serve`, on SQLite and PostgreSQL.
+#
+# Under CI=true a skipped PostgreSQL half or end-to-end suite is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +33,8 @@ else
   echo "NOTE: cargo-nextest is not installed; using cargo test" >&2
   cargo test --workspace --locked --no-fail-fast
 fi
+
+echo "== end to end"
+cargo build --locked -p tessera
+if [ -n "${TESSERA_TEST_DATABASE_URL:-}" ]; then backends=both; else backends=sqlite; fi
+TESSERA_BIN="$CARGO_TARGET_DIR/debug/tessera" tests/e2e/run.sh "$backends"

@@ -738,16 +738,15 @@ impl OAuthStore for PostgresStore {
         event: &Event,
     ) -> StoreResult<Rotation> {
         let mut tx = self.begin_write().await?;
-        let before: Option<(Option<OffsetDateTime>,)> = sqlx::query_as("SELECT used_at FROM refresh_tokens WHERE token_hash = $1").bind(token_hash.as_bytes().as_slice()).fetch_optional(&mut *tx).await.map_err(classify)?;
-        let used = if !matches!(before, Some((None,))) { None } else { sqlx::query(
+        let used = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1
-             WHERE token_hash = $2 RETURNING grant_id, tenant_id",
+             WHERE token_hash = $2 AND used_at IS NULL RETURNING grant_id, tenant_id",
         )
         .bind(at)
         .bind(token_hash.as_bytes().as_slice())
         .fetch_optional(&mut *tx)
         .await
-        .map_err(classify)? };
+        .map_err(classify)?;
         let Some(used) = used else {
             // Already used, or unknown: nothing is written (the transaction rolls back).
             let earlier: Option<(Uuid, Uuid)> = sqlx::query_as(

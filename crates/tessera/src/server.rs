@@ -95,12 +95,18 @@ fn sealing_key(settings: &Settings) -> anyhow::Result<SealingKey> {
                 )
             })?;
             let key = SealingKey::generate();
-            write_private(&path, &key.to_base64())?;
-            tracing::warn!(
-                path = %path.display(),
-                "generated a key encryption key; back it up: without it the signing keys cannot be read"
-            );
-            Ok(key)
+            match write_private(&path, &key.to_base64()) {
+                Ok(()) => {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "generated a key encryption key; back it up: without it the signing keys cannot be read"
+                    );
+                    Ok(key)
+                }
+                // Another instance sharing the data directory made it first: use theirs.
+                Err(_) if path.exists() => sealing_key(settings),
+                Err(error) => Err(error),
+            }
         }
         Err(error) => Err(anyhow::anyhow!("cannot read {}: {error}", path.display())),
     }

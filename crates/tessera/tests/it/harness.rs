@@ -142,6 +142,14 @@ where
     };
     let environment = vec![
         ("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned()),
+        // Given, so that servers of parallel tests never share a generated key file.
+        (
+            "TESSERA_KEY_ENCRYPTION_KEY".to_owned(),
+            "dGVzc2VyYS1odHRwLXN1aXRlLXNlYWxpbmcta2V5LTA".to_owned(),
+        ),
+        // Cheap hashing: the suite tests the flows, the benchmark the cost.
+        ("TESSERA_ARGON2_MEMORY_KIB".to_owned(), "8192".to_owned()),
+        ("TESSERA_ARGON2_ITERATIONS".to_owned(), "5".to_owned()),
         // short, so that the slow-header test (A37) finishes quickly
         (
             "TESSERA_HEADER_READ_TIMEOUT_SECONDS".to_owned(),

@@ -9,6 +9,8 @@ mod admin_users;
 mod binary;
 mod cli;
 mod harness;
+mod oidc_security;
+mod oidc_support;
 mod operations;
 mod tenants;
 
