@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod oauth;
+pub mod outbound;
 pub mod page;
 pub mod password;
 pub mod password_hash;

@@ -56,7 +56,8 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "claim_types_supported": ["normal"],
         "authorization_response_iss_parameter_supported": true,
         "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "access_token_signing_alg_values_supported": [access_token_algorithm.as_str()],
     })
 }

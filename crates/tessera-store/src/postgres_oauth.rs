@@ -489,6 +489,27 @@ impl OAuthStore for PostgresStore {
         Ok(true)
     }
 
+    async fn end_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = $1 \
+             WHERE tenant_id = $2 AND user_id = $3 AND ended_at IS NULL",
+        )
+        .bind(at)
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(ended.rows_affected())
+    }
+
     async fn add_session_client(&self, session: SessionId, client: ClientId) -> StoreResult<()> {
         // Only a live client of the session's own tenant is recorded; a repeat is a no-op.
         let mut tx = self.begin_write().await?;
@@ -908,16 +929,21 @@ impl OAuthStore for PostgresStore {
         &self,
         tenant: TenantId,
         user: UserId,
+        previous: &PasswordHash,
         hash: &PasswordHash,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND tenant_id = $3")
-            .bind(hash.as_phc())
-            .bind(user.as_uuid())
-            .bind(tenant.as_uuid())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1 \
+             WHERE id = $2 AND tenant_id = $3 AND password_hash = $4",
+        )
+        .bind(hash.as_phc())
+        .bind(user.as_uuid())
+        .bind(tenant.as_uuid())
+        .bind(previous.as_phc())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
         tx.commit().await.map_err(classify)
     }
 

@@ -52,11 +52,18 @@ impl Default for HttpSettings {
     }
 }
 
+/// Sends what Tessera tells other systems over HTTP, in the background.
+pub trait Outbound: Send + Sync + std::fmt::Debug {
+    /// POSTs each logout token to its client's back-channel logout URI.
+    fn send_logout_tokens(&self, notices: Vec<tessera_oidc::provider::LogoutNotice>);
+}
+
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub core: Core,
     pub provider: tessera_oidc::provider::Provider,
+    pub outbound: Arc<dyn Outbound>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<HttpSettings>,
 }

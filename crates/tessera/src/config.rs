@@ -18,7 +18,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 18] = [
+const ENVIRONMENT_KEYS: [&str; 19] = [
     "listen",
     "public_url",
     "data_dir",
@@ -37,6 +37,7 @@ const ENVIRONMENT_KEYS: [&str; 18] = [
     "password_workers",
     "password_queue",
     "access_token_algorithm",
+    "outbound_allow_private",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -80,6 +81,8 @@ pub struct Config {
     pub password_queue: usize,
     /// `ES256` (default), `EdDSA` or `RS256`.
     pub access_token_algorithm: String,
+    /// Let outbound HTTP (back-channel logout) reach private and loopback addresses.
+    pub outbound_allow_private: bool,
 }
 
 impl Default for Config {
@@ -103,6 +106,7 @@ impl Default for Config {
             password_workers: 0,
             password_queue: 64,
             access_token_algorithm: "ES256".to_owned(),
+            outbound_allow_private: false,
         }
     }
 }
@@ -174,6 +178,7 @@ pub struct Settings {
     pub password_workers: usize,
     pub password_queue: usize,
     pub access_token_algorithm: SigningAlgorithm,
+    pub outbound_allow_private: bool,
 }
 
 impl Config {
@@ -335,6 +340,7 @@ impl Config {
             password_workers: self.password_workers,
             password_queue: self.password_queue,
             access_token_algorithm,
+            outbound_allow_private: self.outbound_allow_private,
         })
     }
 }

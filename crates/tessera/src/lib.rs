@@ -4,4 +4,5 @@
 pub mod admin_cli;
 pub mod cli;
 pub mod config;
+pub mod outbound;
 pub mod server;

@@ -71,6 +71,9 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     Ok(AppState {
         core,
         provider,
+        outbound: Arc::new(crate::outbound::OutboundHttp::new(
+            settings.outbound_allow_private,
+        )?),
         metrics: tessera_web::install_metrics_recorder(),
         settings: Arc::new(http),
     })

@@ -69,6 +69,13 @@ pub trait OAuthStore: Send + Sync {
         at: OffsetDateTime,
         event: &Event,
     ) -> StoreResult<bool>;
+    /// Ends every active session of a user at `at`; returns how many.
+    async fn end_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64>;
     /// Remembers that `client` received tokens in the session (for back-channel logout).
     async fn add_session_client(&self, session: SessionId, client: ClientId) -> StoreResult<()>;
     async fn session_clients(&self, session: SessionId) -> StoreResult<Vec<ClientId>>;
@@ -165,11 +172,13 @@ pub trait OAuthStore: Send + Sync {
     async fn put_consent(&self, consent: &Consent, event: &Event) -> StoreResult<()>;
 
     // Credentials and the audit trail
-    /// Replaces a user's password hash without a profile change (rehash on sign-in).
+    /// Replaces a user's password hash without a profile change (rehash on sign-in), only
+    /// if it is still `previous`: a password changed meanwhile is never overwritten.
     async fn set_password_hash(
         &self,
         tenant: TenantId,
         user: UserId,
+        previous: &PasswordHash,
         hash: &PasswordHash,
     ) -> StoreResult<()>;
     /// Records an event that accompanies no change (e.g. a failed sign-in).

@@ -312,6 +312,8 @@ impl Core {
             .rotate_refresh_token(&hash, now, &next, &access, &event)
             .await?
         {
+            // Revoked between our read and the rotation: issue nothing.
+            Rotation::Rotated(grant) if !grant.is_active(now) => Ok(None),
             Rotation::Rotated(grant) => Ok(Some((
                 IssuedTokens {
                     grant: grant.clone(),

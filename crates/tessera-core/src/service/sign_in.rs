@@ -95,9 +95,11 @@ impl Core {
         let now = self.clock.now();
         match (reason, user) {
             (None, Some(user)) => {
-                if let Verification::Match { rehash: Some(hash) } = verification {
+                if let (Verification::Match { rehash: Some(hash) }, Some(previous)) =
+                    (verification, &user.password_hash)
+                {
                     self.store
-                        .set_password_hash(user.tenant_id, user.id, &hash)
+                        .set_password_hash(user.tenant_id, user.id, previous, &hash)
                         .await?;
                 }
                 Ok(user)

@@ -279,10 +279,26 @@ impl Core {
         .await
     }
 
-    /// Blocks the user from signing in; their data stays.
+    /// Blocks the user from signing in; their data stays. Their sessions end and every
+    /// token they hold stops working (A23).
     pub async fn disable_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
-        self.change_status(auth, id, kinds::USER_DISABLED, |_| UserStatus::Disabled)
-            .await
+        let user = self
+            .change_status(auth, id, kinds::USER_DISABLED, |_| UserStatus::Disabled)
+            .await?;
+        self.sign_out_everywhere(auth, id).await?;
+        Ok(user)
+    }
+
+    /// Ends the user's sessions and revokes their grants and tokens.
+    async fn sign_out_everywhere(&self, auth: &Authorized, id: UserId) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        self.store
+            .end_user_sessions(auth.tenant_id(), id, now)
+            .await?;
+        self.store
+            .revoke_user_grants(auth.tenant_id(), id, None, now)
+            .await?;
+        Ok(())
     }
 
     /// Lifts a block: the user returns to `active` if they have credentials, else `light`.
@@ -393,6 +409,7 @@ impl Core {
                 .await?;
             Ok(())
         })
-        .await
+        .await?;
+        self.sign_out_everywhere(auth, id).await
     }
 }

@@ -2,6 +2,7 @@
 //! method is one endpoint's work; the web layer only translates HTTP in and out.
 
 mod authorization;
+mod backchannel;
 mod logout;
 mod resources;
 mod token;
@@ -10,6 +11,7 @@ mod tokens;
 pub use authorization::{
     AuthorizationResponse, AuthorizeStep, PendingRequest, REQUEST_URI_PREFIX, consent_scopes,
 };
+pub use backchannel::{LOGOUT_EVENT, LOGOUT_TOKEN_TYPE, LogoutNotice};
 pub use logout::{LogoutDecision, LogoutRequest};
 pub use resources::{Introspection, UserinfoError};
 pub use token::TokenResponse;

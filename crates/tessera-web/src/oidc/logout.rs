@@ -135,16 +135,25 @@ async fn logout(
             return response;
         }
     };
-    if let Some(session) = &session
-        && let Err(error) = state.provider.log_out(session).await
-    {
-        tracing::error!(%error, "logout failed");
-        return pages::message(
-            &page,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error_title",
-            &error.description,
-        );
+    if let Some(session) = &session {
+        match state.provider.log_out(session).await {
+            Ok(clients) => {
+                let notices = state
+                    .provider
+                    .backchannel_notices(&site.issuer, session, &clients)
+                    .await;
+                state.outbound.send_logout_tokens(notices);
+            }
+            Err(error) => {
+                tracing::error!(%error, "logout failed");
+                return pages::message(
+                    &page,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "error_title",
+                    &error.description,
+                );
+            }
+        }
     }
     let mut response = match redirect {
         Some(location) => see_other(location.as_str()),

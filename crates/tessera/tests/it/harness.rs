@@ -147,6 +147,11 @@ where
             "TESSERA_KEY_ENCRYPTION_KEY".to_owned(),
             "dGVzc2VyYS1odHRwLXN1aXRlLXNlYWxpbmcta2V5LTA".to_owned(),
         ),
+        // Relying parties of the suite listen on loopback.
+        (
+            "TESSERA_OUTBOUND_ALLOW_PRIVATE".to_owned(),
+            "true".to_owned(),
+        ),
         // Cheap hashing: the suite tests the flows, the benchmark the cost.
         ("TESSERA_ARGON2_MEMORY_KIB".to_owned(), "8192".to_owned()),
         ("TESSERA_ARGON2_ITERATIONS".to_owned(), "5".to_owned()),

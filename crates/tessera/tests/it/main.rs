@@ -9,6 +9,7 @@ mod admin_users;
 mod binary;
 mod cli;
 mod harness;
+mod oidc_flows;
 mod oidc_security;
 mod oidc_support;
 mod operations;

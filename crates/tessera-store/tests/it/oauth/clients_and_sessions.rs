@@ -549,14 +549,22 @@ async fn a_rehashed_password_replaces_the_hash_without_a_new_version(store: Arc<
         .await
         .unwrap();
     let hash = PasswordHash::parse(NEW_HASH).unwrap();
+    let old = PasswordHash::parse(OLD_HASH).unwrap();
     store
-        .set_password_hash(w.other_tenant, user.id, &hash)
+        .set_password_hash(w.other_tenant, user.id, &old, &hash)
         .await
         .unwrap();
     let unchanged = store.user_by_id(w.tenant, user.id).await.unwrap().unwrap();
     assert_eq!(unchanged, user, "another tenant cannot reach the user");
+    // A password changed since the check is not overwritten by the rehash.
     store
-        .set_password_hash(w.tenant, user.id, &hash)
+        .set_password_hash(w.tenant, user.id, &hash, &old)
+        .await
+        .unwrap();
+    let unchanged = store.user_by_id(w.tenant, user.id).await.unwrap().unwrap();
+    assert_eq!(unchanged, user, "a stale rehash changes nothing");
+    store
+        .set_password_hash(w.tenant, user.id, &old, &hash)
         .await
         .unwrap();
     let rehashed = store.user_by_id(w.tenant, user.id).await.unwrap().unwrap();
@@ -568,6 +576,49 @@ async fn a_rehashed_password_replaces_the_hash_without_a_new_version(store: Arc<
     assert_eq!(w.events(kinds::USER_UPDATED).await.len(), 0);
 }
 
+async fn all_sessions_of_a_user_end_at_once(store: Arc<dyn Store>) {
+    let w = World::new(store.clone()).await;
+    let first = w.session("tss_first");
+    let second = w.session("tss_second");
+    for session in [&first, &second] {
+        store
+            .insert_session(session, &w.event(kinds::SIGN_IN_SUCCEEDED))
+            .await
+            .unwrap();
+    }
+    let at = w.later(Duration::minutes(1));
+    // Another tenant cannot end them.
+    assert_eq!(
+        store
+            .end_user_sessions(w.other_tenant, first.user_id, at)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .end_user_sessions(w.tenant, first.user_id, at)
+            .await
+            .unwrap(),
+        2
+    );
+    for session in [&first, &second] {
+        let ended = store
+            .session_by_id(w.tenant, session.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ended.ended_at, Some(at));
+    }
+    assert_eq!(
+        store
+            .end_user_sessions(w.tenant, first.user_id, at)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 async fn an_event_without_a_change_is_recorded(store: Arc<dyn Store>) {
     let w = World::new(store.clone()).await;
     let failed = event(w.tenant, w.now(), kinds::SIGN_IN_FAILED);
@@ -576,6 +627,7 @@ async fn an_event_without_a_change_is_recorded(store: Arc<dyn Store>) {
 }
 
 conformance!(
+    all_sessions_of_a_user_end_at_once,
     clients_round_trip_update_and_page_within_their_tenant,
     deleting_a_client_revokes_its_grants_tokens_consents_and_session_links,
     signing_keys_are_listed_oldest_first_then_retired_and_removed,

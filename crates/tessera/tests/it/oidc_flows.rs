@@ -1,0 +1,325 @@
+//! OIDC behaviours beyond the attack catalogue: back-channel logout to a real listener,
+//! disabling a user, client administration, SSO, client credentials.
+
+use crate::harness::TestServer;
+use crate::http_suite;
+use crate::oidc_support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tessera_oidc::jose::{Algorithm, Expectations, JwkSet, verify};
+use tokio::sync::mpsc;
+
+http_suite!(
+    backchannel_logout_reaches_each_client_of_the_session,
+    a23_disabling_a_user_ends_sessions_and_tokens,
+    sso_second_client_needs_no_login,
+    client_credentials_issue_jwt_access_tokens_with_durable_records,
+    client_secrets_are_shown_once_and_rotate,
+);
+
+/// A relying party's back-channel endpoint: every form POST arrives on the channel.
+async fn logout_receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(move |body: String| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/backchannel"), receiver)
+}
+
+async fn backchannel_logout_reaches_each_client_of_the_session(server: TestServer) {
+    let (uri, mut received) = logout_receiver().await;
+    let rp = register(&server, json!({"backchannel_logout_uri": uri})).await;
+    let user_id = user(&server, "ada@example.com").await;
+    let (mut browser, tokens) = tokens_for(&server, &rp, "ada@example.com", "openid").await;
+    let sid = decode(tokens["id_token"].as_str().unwrap())["sid"].clone();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("id_token_hint", tokens["id_token"].as_str().unwrap())])
+        .finish();
+    let page = browser
+        .get(&server, &format!("/oauth2/logout?{query}"))
+        .await;
+    assert_eq!(page.status, 200);
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+        .await
+        .expect("a logout token arrives")
+        .unwrap();
+    let token = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let jwks: JwkSet = serde_json::from_value(
+        server
+            .call(Method::GET, "/jwks", None, None)
+            .await
+            .expect(200)
+            .body,
+    )
+    .unwrap();
+    let expect = Expectations {
+        issuer: Some(&server.base),
+        audience: Some(&rp.client_id),
+        typ: Some("logout+jwt"),
+        now: tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock),
+        leeway: time::Duration::seconds(30),
+        allow_expired: false,
+        algorithms: &[Algorithm::Rs256],
+    };
+    let claims: Value = verify(&token, &jwks, &expect).expect("a valid logout token");
+    assert_eq!(claims["sub"], user_id);
+    assert_eq!(claims["sid"], sid);
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims.get("nonce").is_none());
+}
+
+fn decode(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn a23_disabling_a_user_ends_sessions_and_tokens(server: TestServer) {
+    let rp = register(&server, json!({})).await;
+    let user_id = user(&server, "ada@example.com").await;
+    let (mut browser, tokens) =
+        tokens_for(&server, &rp, "ada@example.com", "openid offline_access").await;
+    server
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/users/{user_id}/disable"),
+            None,
+        )
+        .await
+        .expect(200);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let answer = token_request(
+        &server,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(answer.body["error"], "invalid_grant");
+    let access = tokens["access_token"].as_str().unwrap();
+    let userinfo = server
+        .client
+        .get(format!("{}/oauth2/userinfo", server.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    let (_, challenge) = pkce();
+    let page = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&rp, &challenge, &[])
+            ),
+        )
+        .await;
+    assert!(
+        page.location.unwrap().contains("/login?auth="),
+        "the session ended"
+    );
+}
+
+async fn sso_second_client_needs_no_login(server: TestServer) {
+    let shop = register(&server, json!({})).await;
+    let blog = register(&server, json!({"client_name": "Blog"})).await;
+    user(&server, "ada@example.com").await;
+    let (mut browser, _) = tokens_for(&server, &shop, "ada@example.com", "openid").await;
+    let (_, challenge) = pkce();
+    let page = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&blog, &challenge, &[])
+            ),
+        )
+        .await;
+    let params = params_of(page.location.as_deref().unwrap());
+    assert!(params.contains_key("code"));
+    assert_eq!(params["iss"], server.base);
+    // prompt=none works too when signed in.
+    let page = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&blog, &challenge, &[("prompt", "none")])
+            ),
+        )
+        .await;
+    assert!(params_of(page.location.as_deref().unwrap()).contains_key("code"));
+}
+
+async fn client_credentials_issue_jwt_access_tokens_with_durable_records(server: TestServer) {
+    let machine = register(
+        &server,
+        json!({"grant_types": ["client_credentials"], "redirect_uris": [], "scope": "orders:read", "audiences": ["https://api.example.com"]}),
+    )
+    .await;
+    let answer = token_request(
+        &server,
+        &machine,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+        ],
+    )
+    .await
+    .expect(200);
+    let token = answer.body["access_token"].as_str().unwrap();
+    let header: Value = {
+        use base64::Engine;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "ES256");
+    let claims = decode(token);
+    assert_eq!(claims["aud"], "https://api.example.com");
+    assert_eq!(claims["sub"], machine.client_id);
+    assert_eq!(claims["scope"], "orders:read");
+    let introspection = form_request(&server, "/oauth2/introspect", &machine, &[("token", token)])
+        .await
+        .expect(200);
+    assert_eq!(introspection.body["active"], true);
+    form_request(&server, "/oauth2/revoke", &machine, &[("token", token)])
+        .await
+        .expect(200);
+    let introspection = form_request(&server, "/oauth2/introspect", &machine, &[("token", token)])
+        .await
+        .expect(200);
+    assert_eq!(introspection.body["active"], false);
+    // User scopes and unregistered scopes or audiences are refused.
+    for fields in [
+        vec![("grant_type", "client_credentials"), ("scope", "openid")],
+        vec![
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:write"),
+        ],
+    ] {
+        let answer = token_request(&server, &machine, &fields).await.expect(400);
+        assert_eq!(answer.body["error"], "invalid_scope");
+    }
+    let answer = token_request(
+        &server,
+        &machine,
+        &[
+            ("grant_type", "client_credentials"),
+            ("audience", "https://other.example"),
+        ],
+    )
+    .await
+    .expect(400);
+    assert_eq!(answer.body["error"], "invalid_request");
+}
+
+async fn client_secrets_are_shown_once_and_rotate(server: TestServer) {
+    let rp = register(&server, json!({})).await;
+    let read = server
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/clients/{}", rp.client_id),
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(read.body.get("client_secret").is_none());
+    let listed = server
+        .admin(Method::GET, "/admin/v1/clients", None)
+        .await
+        .expect(200);
+    assert!(
+        !listed
+            .body
+            .to_string()
+            .contains(rp.secret.as_deref().unwrap())
+    );
+    let rotated = server
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/clients/{}/secret", rp.client_id),
+            None,
+        )
+        .await
+        .expect(200);
+    let new_secret = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(Some(new_secret.as_str()), rp.secret.as_deref());
+    // The old secret stops working at once.
+    let old = token_request(
+        &server,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await
+    .expect(401);
+    assert_eq!(old.body["error"], "invalid_client");
+    let renewed = Rp {
+        secret: Some(new_secret),
+        ..rp.clone()
+    };
+    let answer = token_request(
+        &server,
+        &renewed,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await
+    .expect(400);
+    assert_eq!(answer.body["error"], "invalid_grant");
+    // Bad registrations are refused with every reason.
+    let bad = server
+        .admin(Method::POST, "/admin/v1/clients", Some(json!({"client_name": "", "redirect_uris": ["http://evil.example/cb", "https://ok.example/cb#frag"], "grant_types": ["password"]})))
+        .await
+        .expect_problem(422, "validation");
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"redirect_uris[0]")
+            && fields.contains(&"redirect_uris[1]")
+            && fields.contains(&"grant_types")
+            && fields.contains(&"client_name"),
+        "{fields:?}"
+    );
+    server
+        .admin(
+            Method::DELETE,
+            &format!("/admin/v1/clients/{}", rp.client_id),
+            None,
+        )
+        .await
+        .expect(204);
+    server
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/clients/{}", rp.client_id),
+            None,
+        )
+        .await
+        .expect_problem(404, "not_found");
+}
