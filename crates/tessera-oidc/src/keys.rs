@@ -135,6 +135,36 @@ impl KeyRing {
         }
     }
 
+    /// Starts the successor of every key older than `rotate_after`, signing from
+    /// `publish_ahead` on, unless a successor is already waiting. Returns the new kids.
+    pub async fn rotate_due(
+        &self,
+        rotate_after: Duration,
+        publish_ahead: Duration,
+    ) -> Result<Vec<String>, KeyRingError> {
+        let now = self.core.clock().now();
+        let loaded = self.snapshot();
+        let mut made = Vec::new();
+        for algorithm in SigningAlgorithm::ALL {
+            let mine = || loaded.keys.iter().filter(|(r, _)| r.algorithm == algorithm);
+            let waiting = mine().any(|(r, _)| r.activates_at > now);
+            let newest = mine().map(|(r, _)| r.created_at).max();
+            if !waiting && newest.is_some_and(|created| now - created >= rotate_after) {
+                made.push(self.add_key(algorithm, now + publish_ahead).await?);
+            }
+        }
+        Ok(made)
+    }
+
+    /// The stored keys with their schedule, oldest first (for `tessera keys list`).
+    pub fn records(&self) -> Vec<SigningKeyRecord> {
+        self.snapshot()
+            .keys
+            .iter()
+            .map(|(record, _)| record.clone())
+            .collect()
+    }
+
     /// Creates a key of `algorithm` that starts signing at `activates_at`; the keys it
     /// replaces retire once the tokens they sign until then have expired.
     pub async fn add_key(
@@ -157,7 +187,7 @@ impl KeyRing {
                 .map_err(|e| KeyRingError::Key(e.to_string()))?,
             public_jwk,
             created_at: now,
-            activates_at,
+            activates_at: activates_at.max(now),
             retires_at: None,
         };
         let store = self.core.store();

@@ -23,6 +23,33 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Administer a running server through its admin API.
     Admin(AdminArgs),
+    /// List or rotate the token-signing keys (works on the database directly).
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Show every key with its algorithm and schedule.
+    List,
+    /// Create successors that are published now and sign after --publish-ahead; the old
+    /// keys stay published until the tokens they signed have expired.
+    Rotate {
+        /// RS256, ES256, EdDSA or all.
+        #[arg(long, default_value = "all")]
+        algorithm: String,
+        /// Seconds between publishing a key and signing with it; give relying parties
+        /// (and other instances) time to fetch the new JWKS.
+        #[arg(long, default_value_t = 3600)]
+        publish_ahead: u32,
+    },
 }
 
 /// Flags of `serve`; each overrides the file and the environment.

@@ -18,7 +18,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 19] = [
+const ENVIRONMENT_KEYS: [&str; 20] = [
     "listen",
     "public_url",
     "data_dir",
@@ -38,6 +38,7 @@ const ENVIRONMENT_KEYS: [&str; 19] = [
     "password_queue",
     "access_token_algorithm",
     "outbound_allow_private",
+    "key_rotation_days",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -83,6 +84,8 @@ pub struct Config {
     pub access_token_algorithm: String,
     /// Let outbound HTTP (back-channel logout) reach private and loopback addresses.
     pub outbound_allow_private: bool,
+    /// Days after which a signing key gets a successor (0: only `tessera keys rotate`).
+    pub key_rotation_days: u32,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             password_queue: 64,
             access_token_algorithm: "ES256".to_owned(),
             outbound_allow_private: false,
+            key_rotation_days: 90,
         }
     }
 }
@@ -179,6 +183,7 @@ pub struct Settings {
     pub password_queue: usize,
     pub access_token_algorithm: SigningAlgorithm,
     pub outbound_allow_private: bool,
+    pub key_rotation_days: u32,
 }
 
 impl Config {
@@ -321,6 +326,12 @@ impl Config {
                 "password_workers must be at most 256 and password_queue 1 to 100000",
             ));
         }
+        if self.key_rotation_days > 3650 {
+            return Err(invalid(
+                "key_rotation_days",
+                "must be at most 3650 (0: never)",
+            ));
+        }
         let access_token_algorithm = SigningAlgorithm::parse(&self.access_token_algorithm)
             .ok_or_else(|| invalid("access_token_algorithm", "must be ES256, EdDSA or RS256"))?;
         Ok(Settings {
@@ -341,6 +352,7 @@ impl Config {
             password_queue: self.password_queue,
             access_token_algorithm,
             outbound_allow_private: self.outbound_allow_private,
+            key_rotation_days: self.key_rotation_days,
         })
     }
 }

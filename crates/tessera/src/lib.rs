@@ -4,5 +4,6 @@
 pub mod admin_cli;
 pub mod cli;
 pub mod config;
+pub mod keys_cli;
 pub mod outbound;
 pub mod server;

@@ -33,6 +33,16 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Admin(args) => tessera::admin_cli::run(args).await,
+            Command::Keys(args) => {
+                let flags = FlagOverrides {
+                    database_url: args.database.database_url.clone(),
+                    data_dir: args.database.data_dir.clone(),
+                    ..FlagOverrides::default()
+                };
+                let settings = settings(cli.config.as_deref(), &flags)?;
+                init_logging(&settings);
+                tessera::keys_cli::run(&settings, args.command).await
+            }
         }
     })
 }

@@ -81,7 +81,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
 
 /// The key that seals signing keys at rest: from configuration, else from the key file in
 /// the data directory, created (readable by the owner only) on first start.
-fn sealing_key(settings: &Settings) -> anyhow::Result<SealingKey> {
+pub(crate) fn sealing_key(settings: &Settings) -> anyhow::Result<SealingKey> {
     if let Some(key) = &settings.key_encryption_key {
         return SealingKey::from_base64(key.expose_secret())
             .map_err(|e| anyhow::anyhow!("key_encryption_key: {e}"));
@@ -143,6 +143,10 @@ pub async fn run(
         "tessera is serving"
     );
     let header_read_timeout = state.settings.header_read_timeout;
+    let keys = tokio::spawn(key_maintenance(
+        state.provider.keys().clone(),
+        settings.key_rotation_days,
+    ));
     tessera_web::serve(
         listener,
         tessera_web::app(state),
@@ -150,8 +154,39 @@ pub async fn run(
         shutdown,
     )
     .await;
+    keys.abort();
     tracing::info!("tessera stopped");
     Ok(())
+}
+
+/// How often every instance reads the keys again (rotations by others or the CLI).
+const KEY_RELOAD_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+/// A scheduled successor is published this long before it signs: far longer than the
+/// reload interval and the JWKS cache lifetime we announce.
+const KEY_PUBLISH_AHEAD: time::Duration = time::Duration::hours(1);
+
+/// Reloads the key ring now and then and starts scheduled rotations.
+async fn key_maintenance(ring: KeyRing, rotation_days: u32) {
+    let mut interval = tokio::time::interval(KEY_RELOAD_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(error) = ring.reload().await {
+            tracing::warn!(%error, "signing keys could not be reloaded");
+            continue;
+        }
+        if rotation_days == 0 {
+            continue;
+        }
+        let every = time::Duration::days(rotation_days.into());
+        match ring.rotate_due(every, KEY_PUBLISH_AHEAD).await {
+            Ok(made) if !made.is_empty() => {
+                tracing::info!(kids = ?made, "signing keys rotated; the new keys sign in an hour");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "scheduled key rotation failed"),
+        }
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

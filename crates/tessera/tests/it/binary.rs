@@ -218,3 +218,49 @@ async fn migrate_applies_the_schema_and_is_idempotent() {
     }
     assert!(directory.path().join("tessera-data/tessera.db").exists());
 }
+
+#[tokio::test]
+async fn keys_rotate_publishes_successors_and_list_shows_the_schedule() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = |args: &'static [&'static str]| {
+        let mut command = tessera();
+        command.args(args).current_dir(directory.path());
+        command
+    };
+    let listed = run(&["keys", "list"]).output().await.unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let before = String::from_utf8_lossy(&listed.stdout).lines().count();
+    assert_eq!(before, 4, "a header and one key per algorithm");
+    let rotated = run(&[
+        "keys",
+        "rotate",
+        "--algorithm",
+        "ES256",
+        "--publish-ahead",
+        "600",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let text = String::from_utf8_lossy(&rotated.stdout);
+    let es256: Vec<&str> = text.lines().filter(|l| l.starts_with("ES256 ")).collect();
+    // The announcement, then the old key (now with a retirement) and the new one.
+    assert_eq!(es256.len(), 3, "{text}");
+    assert!(!es256[1].ends_with(" -"), "the old key retires: {text}");
+    assert!(es256[2].ends_with(" -"), "the new key does not: {text}");
+    let wrong = run(&["keys", "rotate", "--algorithm", "HS256"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--algorithm"));
+}
