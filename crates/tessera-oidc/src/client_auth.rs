@@ -1,10 +1,14 @@
-//! Client authentication at the token, introspection and revocation endpoints
-//! (RFC 6749 §2.3): exactly one method per request, and it must be the one the client
-//! registered. Secrets are compared by digest in constant time.
+//! Client authentication at the token, introspection, revocation and PAR endpoints
+//! (RFC 6749 §2.3, RFC 7523 for `private_key_jwt`): exactly one method per request, and it
+//! must be the one the client registered. Secrets are compared by digest in constant time;
+//! assertions are verified against the client's registered keys only (A25–A28), and their
+//! `jti` must be new (the caller records it).
 
 use crate::error::OAuthError;
+use crate::jose::{Algorithm, Expectations, JwkSet, verify};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
 use std::collections::HashMap;
 use tessera_core::oauth::client::{Client, TokenEndpointAuthMethod};
 use tessera_core::secret::SecretHash;
@@ -24,6 +28,21 @@ pub enum Presented {
     NoSecret {
         client_id: String,
     },
+    /// A JWT signed with one of the client's registered keys (`private_key_jwt`).
+    Assertion {
+        client_id: String,
+        assertion: String,
+    },
+}
+
+/// The assertion type of RFC 7523 client authentication.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// An assertion's `jti` and expiry, to be recorded so that it cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssertionUse {
+    pub jti: String,
+    pub expires_at: time::OffsetDateTime,
 }
 
 impl Presented {
@@ -31,7 +50,8 @@ impl Presented {
         match self {
             Self::Basic { client_id, .. }
             | Self::Post { client_id, .. }
-            | Self::NoSecret { client_id } => client_id,
+            | Self::NoSecret { client_id }
+            | Self::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -40,6 +60,7 @@ impl Presented {
             Self::Basic { .. } => TokenEndpointAuthMethod::ClientSecretBasic,
             Self::Post { .. } => TokenEndpointAuthMethod::ClientSecretPost,
             Self::NoSecret { .. } => TokenEndpointAuthMethod::None,
+            Self::Assertion { .. } => TokenEndpointAuthMethod::PrivateKeyJwt,
         }
     }
 }
@@ -50,11 +71,8 @@ pub fn presented(
     authorization: Option<&str>,
     form: &HashMap<&str, &str>,
 ) -> Result<Presented, OAuthError> {
-    if form.contains_key("client_assertion") {
-        return Err(OAuthError::new(
-            crate::error::ErrorCode::InvalidClient,
-            "client assertions are not supported for this client",
-        ));
+    if let Some(assertion) = form.get("client_assertion") {
+        return presented_assertion(authorization, form, assertion);
     }
     let basic = authorization.map(parse_basic).transpose()?;
     let post_secret = form.get("client_secret");
@@ -83,6 +101,44 @@ pub fn presented(
     }
 }
 
+fn presented_assertion(
+    authorization: Option<&str>,
+    form: &HashMap<&str, &str>,
+    assertion: &str,
+) -> Result<Presented, OAuthError> {
+    if authorization.is_some() || form.contains_key("client_secret") {
+        return Err(OAuthError::invalid_request(
+            "use one client authentication method, not several",
+        ));
+    }
+    if form.get("client_assertion_type") != Some(&JWT_BEARER) {
+        return Err(OAuthError::invalid_request(format!(
+            "client_assertion_type must be {JWT_BEARER}"
+        )));
+    }
+    // The client is named by the form or, failing that, by the assertion's `sub`; the
+    // signature check against that client's keys comes later.
+    let client_id = match form.get("client_id") {
+        Some(id) => (*id).to_owned(),
+        None => unverified_subject(assertion).ok_or_else(OAuthError::invalid_client)?,
+    };
+    Ok(Presented::Assertion {
+        client_id,
+        assertion: assertion.to_owned(),
+    })
+}
+
+fn unverified_subject(assertion: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    if assertion.len() > crate::jose::MAX_TOKEN_BYTES {
+        return None;
+    }
+    let payload = assertion.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
 /// `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
 fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     let encoded = header
@@ -105,8 +161,23 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
     Ok((decode(id)?, decode(secret)?))
 }
 
-/// Checks the presented credentials against the client's registration.
-pub fn authenticate(client: Option<&Client>, presented: &Presented) -> Result<(), OAuthError> {
+#[derive(Debug, Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    jti: String,
+    exp: i64,
+}
+
+/// Checks the presented credentials against the client's registration. `audiences` are
+/// the values an assertion's `aud` may name (the issuer and the endpoint's URL); an
+/// assertion's `jti` comes back for the caller to record.
+pub fn authenticate(
+    client: Option<&Client>,
+    presented: &Presented,
+    audiences: &[&str],
+    now: time::OffsetDateTime,
+) -> Result<Option<AssertionUse>, OAuthError> {
     let Some(client) = client else {
         // Hash anyway, so that an unknown client costs what a known one does.
         let _ = SecretHash::of_str(presented.client_id());
@@ -122,13 +193,63 @@ pub fn authenticate(client: Option<&Client>, presented: &Presented) -> Result<()
                 .as_ref()
                 .is_some_and(|stored| stored.matches(&SecretHash::of_str(secret)));
             if ok {
-                Ok(())
+                Ok(None)
             } else {
                 Err(OAuthError::invalid_client())
             }
         }
-        Presented::NoSecret { .. } => Ok(()),
+        Presented::NoSecret { .. } => Ok(None),
+        Presented::Assertion { assertion, .. } => {
+            verify_assertion(client, assertion, audiences, now).map(Some)
+        }
     }
+}
+
+/// Assertions may live at most this long: a long-lived one is a stolen password.
+const MAX_ASSERTION_LIFETIME: time::Duration = time::Duration::minutes(10);
+
+fn verify_assertion(
+    client: &Client,
+    assertion: &str,
+    audiences: &[&str],
+    now: time::OffsetDateTime,
+) -> Result<AssertionUse, OAuthError> {
+    let keys: JwkSet = client
+        .metadata
+        .jwks
+        .as_ref()
+        .and_then(|jwks| serde_json::from_value(jwks.clone()).ok())
+        .ok_or_else(OAuthError::invalid_client)?;
+    let algorithms = [Algorithm::Rs256, Algorithm::Es256, Algorithm::EdDsa];
+    let client_id = client.client_id();
+    let claims: AssertionClaims = audiences
+        .iter()
+        .find_map(|audience| {
+            let expect = Expectations {
+                issuer: Some(&client_id),
+                audience: Some(audience),
+                typ: None,
+                now,
+                leeway: time::Duration::seconds(30),
+                allow_expired: false,
+                algorithms: &algorithms,
+            };
+            verify::<AssertionClaims>(assertion, &keys, &expect).ok()
+        })
+        .ok_or_else(OAuthError::invalid_client)?;
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp)
+        .map_err(|_| OAuthError::invalid_client())?;
+    let sane = claims.sub == client_id
+        && claims.iss == client_id
+        && (1..=200).contains(&claims.jti.len())
+        && expires_at - now <= MAX_ASSERTION_LIFETIME;
+    if !sane {
+        return Err(OAuthError::invalid_client());
+    }
+    Ok(AssertionUse {
+        jti: claims.jti,
+        expires_at,
+    })
 }
 
 #[cfg(test)]

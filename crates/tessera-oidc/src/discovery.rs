@@ -41,11 +41,14 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "id_token_signing_alg_values_supported": algorithms,
         "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "none"],
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": algorithms,
         "introspection_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post"],
+            ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": algorithms,
         "revocation_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "none"],
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported(),
         "claims_parameter_supported": true,

@@ -885,6 +885,35 @@ impl OAuthStore for PostgresStore {
         Ok(found.rows_affected() > 0)
     }
 
+    async fn remember_client_assertion(
+        &self,
+        tenant: TenantId,
+        client: ClientId,
+        jti_hash: &SecretHash,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let inserted = sqlx::query(
+            "INSERT INTO client_assertions (client_id, jti_hash, tenant_id, expires_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, jti_hash) DO NOTHING",
+        )
+        .bind(client.as_uuid())
+        .bind(jti_hash.as_bytes().as_slice())
+        .bind(tenant.as_uuid())
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     async fn consent(
         &self,
         tenant: TenantId,

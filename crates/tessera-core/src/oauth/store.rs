@@ -171,6 +171,17 @@ pub trait OAuthStore: Send + Sync {
     /// Stores the consent, replacing an earlier one of the same user and client.
     async fn put_consent(&self, consent: &Consent, event: &Event) -> StoreResult<()>;
 
+    /// Records the digest of a client assertion's `jti` until `expires_at` (dropping
+    /// records that expired before `now`); false when the client used it before.
+    async fn remember_client_assertion(
+        &self,
+        tenant: TenantId,
+        client: ClientId,
+        jti_hash: &SecretHash,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
     // Credentials and the audit trail
     /// Replaces a user's password hash without a profile change (rehash on sign-in), only
     /// if it is still `previous`: a password changed meanwhile is never overwritten.

@@ -180,6 +180,26 @@ impl Core {
         .await
     }
 
+    /// Records a client assertion's `jti` until it expires; false when it was seen before.
+    pub async fn remember_client_assertion(
+        &self,
+        client: &Client,
+        jti: &str,
+        expires_at: time::OffsetDateTime,
+    ) -> Result<bool, CoreError> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .remember_client_assertion(
+                client.tenant_id,
+                client.id,
+                &SecretHash::of_str(jti),
+                expires_at,
+                now,
+            )
+            .await?)
+    }
+
     /// Deletes the client; every grant and token it holds stops working.
     pub async fn delete_client(&self, auth: &Authorized, id: ClientId) -> Result<(), CoreError> {
         let now = self.clock.now();

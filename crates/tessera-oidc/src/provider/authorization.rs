@@ -4,7 +4,6 @@
 
 use super::{Issuer, Provider};
 use crate::authorize::{self, AuthorizationRequest, AuthorizeError, ResponseMode};
-use crate::client_auth;
 use crate::error::{ErrorCode, OAuthError};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -182,13 +181,9 @@ impl Provider {
         pairs: &[(String, String)],
     ) -> Result<(String, i64), OAuthError> {
         let params = authorize::single_valued(pairs).map_err(OAuthError::invalid_request)?;
-        let presented = client_auth::presented(authorization, &params)?;
         let client = self
-            .core
-            .protocol_client(issuer.tenant_id, presented.client_id())
+            .authenticate_client(issuer, crate::discovery::paths::PAR, authorization, &params)
             .await?;
-        client_auth::authenticate(client.as_ref(), &presented)?;
-        let client = client.ok_or_else(OAuthError::invalid_client)?;
         if params.contains_key("request_uri") {
             return Err(OAuthError::invalid_request(
                 "request_uri is not allowed here",
@@ -316,8 +311,9 @@ impl Provider {
                 .is_none_or(|at| now - at > Duration::seconds(max_age.into())),
             _ => false,
         };
-        let needs_login =
-            user.is_none() || (!signed_in_since_request && (request.prompt.login || too_old));
+        let needs_login = user.is_none()
+            || (!signed_in_since_request
+                && (request.prompt.login || request.prompt.select_account || too_old));
         let (Some(session), Some(user), false) = (session, user, needs_login) else {
             if request.prompt.none {
                 let error = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in");

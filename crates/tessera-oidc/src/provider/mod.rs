@@ -16,9 +16,12 @@ pub use logout::{LogoutDecision, LogoutRequest};
 pub use resources::{Introspection, UserinfoError};
 pub use token::TokenResponse;
 
+use crate::client_auth;
+use crate::error::OAuthError;
 use crate::keys::KeyRing;
 use tessera_core::Core;
 use tessera_core::ids::TenantId;
+use tessera_core::oauth::client::Client;
 use tessera_core::oauth::client::SigningAlgorithm;
 use time::Duration;
 
@@ -75,6 +78,39 @@ impl Provider {
 
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
+    }
+
+    /// Authenticates the calling client by the method it registered; an assertion's `jti`
+    /// is recorded so that it cannot be used twice.
+    pub(crate) async fn authenticate_client(
+        &self,
+        issuer: &Issuer,
+        endpoint: &str,
+        authorization: Option<&str>,
+        form: &std::collections::HashMap<&str, &str>,
+    ) -> Result<Client, OAuthError> {
+        let presented = client_auth::presented(authorization, form)?;
+        let client = self
+            .core
+            .protocol_client(issuer.tenant_id, presented.client_id())
+            .await?;
+        let endpoint_url = format!("{}{endpoint}", issuer.url);
+        let audiences = [issuer.url.as_str(), endpoint_url.as_str()];
+        let now = self.core.clock().now();
+        let used = client_auth::authenticate(client.as_ref(), &presented, &audiences, now)?;
+        let client = client.ok_or_else(OAuthError::invalid_client)?;
+        if let Some(used) = used
+            && !self
+                .core
+                .remember_client_assertion(&client, &used.jti, used.expires_at)
+                .await?
+        {
+            return Err(OAuthError::new(
+                crate::error::ErrorCode::InvalidClient,
+                "the client assertion was used before",
+            ));
+        }
+        Ok(client)
     }
 
     /// The discovery document of an issuer.

@@ -5,7 +5,7 @@ use super::tokens::ACCESS_TOKEN_TYPE;
 use super::{Issuer, Provider};
 use crate::authorize;
 use crate::claims::{Destination, user_claims};
-use crate::client_auth;
+use crate::discovery::paths;
 use crate::error::{ErrorCode, OAuthError};
 use crate::jose::{self, Expectations};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,7 @@ impl Provider {
     ) -> Result<Introspection, OAuthError> {
         let form = authorize::single_valued(pairs).map_err(OAuthError::invalid_request)?;
         let caller = self
-            .authenticate_client(issuer, authorization, &form)
+            .authenticate_client(issuer, paths::INTROSPECTION, authorization, &form)
             .await?;
         if caller.metadata.is_public() {
             return Err(OAuthError::invalid_client());
@@ -187,7 +187,7 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let form = authorize::single_valued(pairs).map_err(OAuthError::invalid_request)?;
         let client = self
-            .authenticate_client(issuer, authorization, &form)
+            .authenticate_client(issuer, paths::REVOCATION, authorization, &form)
             .await?;
         let token = form
             .get("token")
@@ -218,20 +218,5 @@ impl Provider {
                 .await?;
         }
         Ok(())
-    }
-
-    async fn authenticate_client(
-        &self,
-        issuer: &Issuer,
-        authorization: Option<&str>,
-        form: &std::collections::HashMap<&str, &str>,
-    ) -> Result<tessera_core::oauth::client::Client, OAuthError> {
-        let presented = client_auth::presented(authorization, form)?;
-        let client = self
-            .core
-            .protocol_client(issuer.tenant_id, presented.client_id())
-            .await?;
-        client_auth::authenticate(client.as_ref(), &presented)?;
-        client.ok_or_else(OAuthError::invalid_client)
     }
 }

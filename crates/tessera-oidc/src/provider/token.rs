@@ -3,7 +3,7 @@
 
 use super::{Issuer, Provider};
 use crate::authorize::{self, parse_scope};
-use crate::client_auth;
+use crate::discovery::paths;
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
 use secrecy::ExposeSecret;
@@ -37,13 +37,9 @@ impl Provider {
         pairs: &[(String, String)],
     ) -> Result<TokenResponse, OAuthError> {
         let form = authorize::single_valued(pairs).map_err(OAuthError::invalid_request)?;
-        let presented = client_auth::presented(authorization, &form)?;
         let client = self
-            .core
-            .protocol_client(issuer.tenant_id, presented.client_id())
+            .authenticate_client(issuer, paths::TOKEN, authorization, &form)
             .await?;
-        client_auth::authenticate(client.as_ref(), &presented)?;
-        let client = client.ok_or_else(OAuthError::invalid_client)?;
         let grant_type = form
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;

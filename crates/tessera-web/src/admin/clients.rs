@@ -49,8 +49,12 @@ pub struct ClientInput {
     pub grant_types: Option<Vec<String>>,
     /// Only `code`.
     pub response_types: Option<Vec<String>>,
-    /// `client_secret_basic` (default), `client_secret_post`, `none` (public clients).
+    /// `client_secret_basic` (default), `client_secret_post`, `private_key_jwt` (with
+    /// `jwks`), `none` (public clients).
     pub token_endpoint_auth_method: Option<String>,
+    /// The client's public keys (a JWK Set) for `private_key_jwt`.
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     /// Space-separated scopes the client may ask for (default `openid profile email`).
     pub scope: Option<String>,
     /// Tessera: audiences `client_credentials` tokens may be issued for.
@@ -94,6 +98,9 @@ pub struct ClientResponse {
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
     pub token_endpoint_auth_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     pub scope: String,
     pub audiences: Vec<String>,
     pub access_token_lifetime: u32,
@@ -135,6 +142,7 @@ impl From<RegisteredClient> for ClientResponse {
                 .collect(),
             response_types: vec!["code".to_owned()],
             token_endpoint_auth_method: m.token_endpoint_auth_method.as_str().to_owned(),
+            jwks: m.jwks,
             scope: m.scope.iter().cloned().collect::<Vec<_>>().join(" "),
             audiences: m.audiences.into_iter().collect(),
             access_token_lifetime: m.lifetimes.access_token,
@@ -220,12 +228,13 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
     {
         "client_secret_basic" => TokenEndpointAuthMethod::ClientSecretBasic,
         "client_secret_post" => TokenEndpointAuthMethod::ClientSecretPost,
+        "private_key_jwt" => TokenEndpointAuthMethod::PrivateKeyJwt,
         "none" => TokenEndpointAuthMethod::None,
         other => {
             errors.push(FieldError::new(
                 "token_endpoint_auth_method",
                 format!(
-                    "'{other}' is not supported (client_secret_basic, client_secret_post, none)"
+                    "'{other}' is not supported (client_secret_basic, client_secret_post, private_key_jwt, none)"
                 ),
             ));
             TokenEndpointAuthMethod::ClientSecretBasic
@@ -249,6 +258,22 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             SigningAlgorithm::Rs256
         }),
     };
+    let jwks = input.jwks.and_then(|value| {
+        match serde_json::from_value::<tessera_oidc::jose::JwkSet>(value.clone()) {
+            Ok(set) if !set.keys.is_empty() => Some(value),
+            Ok(_) => {
+                errors.push(FieldError::new("jwks", "needs at least one key"));
+                None
+            }
+            Err(error) => {
+                errors.push(FieldError::new(
+                    "jwks",
+                    format!("not a usable JWK Set: {error}"),
+                ));
+                None
+            }
+        }
+    });
     let defaults = TokenLifetimes::default();
     let metadata = ClientMetadata {
         client_name: input.client_name.trim().to_owned(),
@@ -256,7 +281,7 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
         post_logout_redirect_uris,
         grant_types,
         token_endpoint_auth_method: method,
-        jwks: None,
+        jwks,
         scope,
         audiences: input.audiences.into_iter().collect(),
         lifetimes: TokenLifetimes {

@@ -15,6 +15,7 @@ http_suite!(
     sso_second_client_needs_no_login,
     client_credentials_issue_jwt_access_tokens_with_durable_records,
     client_secrets_are_shown_once_and_rotate,
+    a25_private_key_jwt_assertions_are_verified_and_single_use,
 );
 
 /// A relying party's back-channel endpoint: every form POST arrives on the channel.
@@ -322,4 +323,99 @@ async fn client_secrets_are_shown_once_and_rotate(server: TestServer) {
         )
         .await
         .expect_problem(404, "not_found");
+}
+
+async fn a25_private_key_jwt_assertions_are_verified_and_single_use(server: TestServer) {
+    use tessera_oidc::jose::SigningKey;
+    let (key, _) = SigningKey::generate(Algorithm::Es256).unwrap();
+    let (stranger, _) = SigningKey::generate(Algorithm::Es256).unwrap();
+    let answer = server
+        .admin(
+            Method::POST,
+            "/admin/v1/clients",
+            Some(json!({
+                "client_name": "Signed machine",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": {"keys": [key.public_jwk()]},
+                "scope": "api:read",
+            })),
+        )
+        .await
+        .expect(201);
+    assert!(answer.body.get("client_secret").is_none());
+    let client_id = answer.body["client_id"].as_str().unwrap().to_owned();
+    let now = tessera_core::clock::Clock::now(&tessera_core::clock::SystemClock).unix_timestamp();
+    let claims = |jti: &str| {
+        json!({
+            "iss": client_id, "sub": client_id, "aud": format!("{}/oauth2/token", server.base),
+            "jti": jti, "iat": now, "exp": now + 60,
+        })
+    };
+    let send = |assertion: String| {
+        let server = &server;
+        async move {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("grant_type", "client_credentials"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .finish();
+            let response = server
+                .client
+                .post(format!("{}/oauth2/token", server.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let good = key.sign("JWT", &claims("first")).unwrap();
+    let (status, body) = send(good.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "");
+    // The same assertion again: a replay.
+    let (status, body) = send(good).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // Signed by a key the client never registered.
+    let (status, _) = send(stranger.sign("JWT", &claims("second")).unwrap()).await;
+    assert_eq!(status, 401);
+    // alg=none.
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let unsigned = format!(
+        "{}.{}.",
+        engine.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        engine.encode(claims("third").to_string())
+    );
+    let (status, _) = send(unsigned).await;
+    assert_eq!(status, 401);
+    // A JWK Set with private members is refused at registration.
+    let mut private = serde_json::to_value(key.public_jwk()).unwrap();
+    private["d"] = json!("c2VjcmV0");
+    server
+        .admin(
+            Method::POST,
+            "/admin/v1/clients",
+            Some(json!({
+                "client_name": "Leaky",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": {"keys": [private]},
+            })),
+        )
+        .await
+        .expect_problem(422, "validation");
 }

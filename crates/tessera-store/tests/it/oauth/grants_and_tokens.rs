@@ -640,7 +640,38 @@ async fn a_client_credentials_token_is_found_and_revoked_once(store: Arc<dyn Sto
     assert_eq!(w.events(kinds::TOKEN_ISSUED).await.len(), 1);
 }
 
+async fn a_client_assertion_jti_is_accepted_once_until_it_expires(store: Arc<dyn Store>) {
+    let w = World::new(store.clone()).await;
+    let jti = SecretHash::of_str("assertion-1");
+    let expires = w.later(Duration::minutes(5));
+    let remember = |at| {
+        let store = store.clone();
+        let jti = jti.clone();
+        let (tenant, client) = (w.tenant, w.client.id);
+        async move {
+            store
+                .remember_client_assertion(tenant, client, &jti, expires, at)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(remember(w.now()).await, "first use");
+    assert!(!remember(w.now()).await, "a replay");
+    // Another client may use the same jti: they are per client.
+    let other = client(w.tenant, w.now());
+    w.insert_client(&other).await;
+    assert!(
+        store
+            .remember_client_assertion(w.tenant, other.id, &jti, expires, w.now())
+            .await
+            .unwrap()
+    );
+    // Once expired the record is dropped (the assertion itself is refused by its `exp`).
+    assert!(remember(w.later(Duration::minutes(6))).await);
+}
+
 conformance!(
+    a_client_assertion_jti_is_accepted_once_until_it_expires,
     an_authorization_code_is_redeemed_once,
     concurrent_redemptions_of_one_code_yield_one_fresh,
     grants_store_their_first_tokens_and_refuse_a_taken_id,
