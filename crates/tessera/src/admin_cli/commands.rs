@@ -3,7 +3,8 @@
 use super::client::Client;
 use super::table;
 use super::{
-    AdminArgs, EventCommand, Resource, SchemaCommand, TenantCommand, TokenCommand, UserCommand,
+    AdminArgs, ClientCommand, EventCommand, Resource, SchemaCommand, TenantCommand, TokenCommand,
+    UserCommand,
 };
 use anyhow::Context;
 use reqwest::Method;
@@ -27,6 +28,13 @@ const USER_COLUMNS: &[&str] = &[
     "created_at",
 ];
 const TENANT_COLUMNS: &[&str] = &["id", "slug", "display_name", "domains", "created_at"];
+const CLIENT_COLUMNS: &[&str] = &[
+    "client_id",
+    "client_name",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "first_party",
+];
 const TOKEN_COLUMNS: &[&str] = &[
     "id",
     "name",
@@ -237,6 +245,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Shape::Object,
             ),
         },
+        Resource::Clients(command) => client_request(command)?,
         Resource::Events(EventCommand::List {
             types,
             subject,
@@ -272,6 +281,74 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     };
     emit(&text);
     Ok(())
+}
+
+type Request = (Method, String, Option<Value>, Shape);
+
+fn client_request(command: ClientCommand) -> anyhow::Result<Request> {
+    let one = |id: &str| format!("/admin/v1/clients/{id}");
+    Ok(match command {
+        ClientCommand::List => (
+            Method::GET,
+            "/admin/v1/clients".to_owned(),
+            None,
+            Shape::List(CLIENT_COLUMNS),
+        ),
+        ClientCommand::Get { id } => (Method::GET, one(&id), None, Shape::Object),
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            auth_method,
+            scope,
+            first_party,
+            body,
+        } => {
+            let body = match body {
+                Some(file) => read_json(&file)?,
+                None => {
+                    let mut fields = serde_json::Map::new();
+                    fields.insert("client_name".into(), json!(name.unwrap_or_default()));
+                    fields.insert("redirect_uris".into(), json!(redirect_uris));
+                    fields.insert(
+                        "post_logout_redirect_uris".into(),
+                        json!(post_logout_redirect_uris),
+                    );
+                    if !grant_types.is_empty() {
+                        fields.insert("grant_types".into(), json!(grant_types));
+                    }
+                    if let Some(method) = auth_method {
+                        fields.insert("token_endpoint_auth_method".into(), json!(method));
+                    }
+                    if let Some(scope) = scope {
+                        fields.insert("scope".into(), json!(scope));
+                    }
+                    fields.insert("first_party".into(), json!(first_party));
+                    Value::Object(fields)
+                }
+            };
+            (
+                Method::POST,
+                "/admin/v1/clients".to_owned(),
+                Some(body),
+                Shape::Object,
+            )
+        }
+        ClientCommand::Replace { id, file } => (
+            Method::PUT,
+            one(&id),
+            Some(read_json(&file)?),
+            Shape::Object,
+        ),
+        ClientCommand::RotateSecret { id } => (
+            Method::POST,
+            format!("{}/secret", one(&id)),
+            None,
+            Shape::Object,
+        ),
+        ClientCommand::Delete { id } => (Method::DELETE, one(&id), None, Shape::Nothing("deleted")),
+    })
 }
 
 /// Writes the command's output; the CLI's one place that prints.

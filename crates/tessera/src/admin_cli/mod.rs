@@ -41,6 +41,9 @@ pub enum Resource {
     /// API tokens.
     #[command(subcommand)]
     Tokens(TokenCommand),
+    /// OpenID Connect clients (relying parties).
+    #[command(subcommand)]
+    Clients(ClientCommand),
     /// The event (audit) log.
     #[command(subcommand)]
     Events(EventCommand),
@@ -141,6 +144,53 @@ pub enum TokenCommand {
         expires_at: Option<String>,
     },
     Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    List,
+    Get {
+        id: String,
+    },
+    /// Register a client; a confidential client's secret is shown this once.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        /// Repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// authorization_code (default), refresh_token, client_credentials; repeat.
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// client_secret_basic (default), client_secret_post, private_key_jwt or none.
+        #[arg(long)]
+        auth_method: Option<String>,
+        /// Space-separated scopes the client may ask for.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Skip the consent page (an app of the business itself).
+        #[arg(long)]
+        first_party: bool,
+        /// A full JSON body with RFC 7591 metadata (`-` for standard input) instead of flags.
+        #[arg(long, conflicts_with_all = ["name", "redirect_uris", "grant_types", "auth_method", "scope"])]
+        body: Option<PathBuf>,
+    },
+    /// Replace the metadata with the JSON in FILE (`-` for standard input).
+    Replace {
+        id: String,
+        file: PathBuf,
+    },
+    /// Make a new secret; the old one stops working at once.
+    RotateSecret {
+        id: String,
+    },
+    /// Delete the client; its tokens stop working.
+    Delete {
         id: String,
     },
 }

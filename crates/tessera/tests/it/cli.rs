@@ -167,4 +167,63 @@ async fn cli_manages_tenants_users_tokens_and_events(server: TestServer) {
     assert!(String::from_utf8_lossy(&no_token.stderr).contains("no token"));
 }
 
-http_suite!(cli_manages_tenants_users_tokens_and_events);
+async fn cli_registers_rotates_and_deletes_clients(server: TestServer) {
+    let created = json_of(
+        &server,
+        &[
+            "clients",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example.com/cb",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--first-party",
+        ],
+    )
+    .await;
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let first_secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(created["first_party"], true);
+    let table = tessera_admin(&server, &["clients", "list"]).await;
+    assert!(
+        table.success && table.stdout.contains("Shop"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        !table.stdout.contains(&first_secret),
+        "secrets are never listed"
+    );
+    let rotated = json_of(&server, &["clients", "rotate-secret", &id]).await;
+    assert_ne!(rotated["client_secret"].as_str().unwrap(), first_secret);
+    let bad = tessera_admin(
+        &server,
+        &[
+            "clients",
+            "create",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+    )
+    .await;
+    assert!(!bad.success);
+    assert!(bad.stderr.contains("redirect_uris[0]"), "{}", bad.stderr);
+    let deleted = tessera_admin(&server, &["clients", "delete", &id]).await;
+    assert!(deleted.success, "{}", deleted.stderr);
+    assert!(
+        !tessera_admin(&server, &["clients", "get", &id])
+            .await
+            .success
+    );
+}
+
+http_suite!(
+    cli_manages_tenants_users_tokens_and_events,
+    cli_registers_rotates_and_deletes_clients
+);

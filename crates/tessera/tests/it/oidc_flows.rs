@@ -16,6 +16,8 @@ http_suite!(
     client_credentials_issue_jwt_access_tokens_with_durable_records,
     client_secrets_are_shown_once_and_rotate,
     a25_private_key_jwt_assertions_are_verified_and_single_use,
+    a50_tenants_have_their_own_issuer_and_tokens_do_not_cross,
+    custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes,
 );
 
 /// A relying party's back-channel endpoint: every form POST arrives on the channel.
@@ -418,4 +420,177 @@ async fn a25_private_key_jwt_assertions_are_verified_and_single_use(server: Test
         )
         .await
         .expect_problem(422, "validation");
+}
+
+async fn a50_tenants_have_their_own_issuer_and_tokens_do_not_cross(server: TestServer) {
+    server.tenant("acme").await;
+    let discovery = server
+        .call(
+            Method::GET,
+            "/t/acme/.well-known/openid-configuration",
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    let issuer = format!("{}/t/acme", server.base);
+    assert_eq!(discovery.body["issuer"], issuer);
+    assert_eq!(
+        discovery.body["token_endpoint"],
+        format!("{issuer}/oauth2/token")
+    );
+    let answer = server
+        .admin(
+            Method::POST,
+            "/t/acme/admin/v1/clients",
+            Some(json!({"client_name": "ACME shop", "redirect_uris": [REDIRECT_URI], "first_party": true})),
+        )
+        .await
+        .expect(201);
+    let rp = Rp {
+        client_id: answer.body["client_id"].as_str().unwrap().to_owned(),
+        secret: answer.body["client_secret"].as_str().map(str::to_owned),
+    };
+    server
+        .admin(
+            Method::POST,
+            "/t/acme/admin/v1/users",
+            Some(json!({"email": "ada@example.com", "password": PASSWORD})),
+        )
+        .await
+        .expect(201);
+    let (verifier, challenge) = pkce();
+    let mut browser = Browser {
+        prefix: "/t/acme".into(),
+        ..Browser::default()
+    };
+    let callback = browser
+        .sign_in(
+            &server,
+            &authorize_query(&rp, &challenge, &[]),
+            "ada@example.com",
+        )
+        .await;
+    let params = params_of(callback.location.as_deref().unwrap());
+    assert_eq!(params["iss"], issuer);
+    let tokens = form_request(
+        &server,
+        "/t/acme/oauth2/token",
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &params["code"]),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        decode(tokens.body["id_token"].as_str().unwrap())["iss"],
+        issuer
+    );
+    let access = tokens.body["access_token"].as_str().unwrap();
+    let at_acme = server
+        .client
+        .get(format!("{issuer}/oauth2/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_acme.status(), 200);
+    // The same token at the default tenant: another issuer, refused.
+    let at_default = server
+        .client
+        .get(format!("{}/oauth2/userinfo", server.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_default.status(), 401);
+    // The client does not exist in the default tenant.
+    let page = Browser::default()
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&rp, &challenge, &[])
+            ),
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    let other = token_request(
+        &server,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(other.body["error"], "invalid_client");
+    // A session of one tenant is not a session of another.
+    let default_rp = register(&server, json!({})).await;
+    let page = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&default_rp, &challenge, &[])
+            ),
+        )
+        .await;
+    assert!(page.location.unwrap().contains("/login?auth="));
+}
+
+async fn custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes(server: TestServer) {
+    server
+        .admin(
+            Method::PUT,
+            "/admin/v1/schema",
+            Some(json!({"attributes": [{"name": "customer_no", "type": "string"}]})),
+        )
+        .await
+        .expect(200);
+    let rp = register(&server, json!({"custom_claims": {"customer_number": "customer_no"}, "scope": "openid profile email phone"})).await;
+    server
+        .admin(
+            Method::POST,
+            "/admin/v1/users",
+            Some(json!({"email": "ada@example.com", "given_name": "Ada", "password": PASSWORD, "attributes": {"customer_no": "C-42"}})),
+        )
+        .await
+        .expect(201);
+    let (_, tokens) = tokens_for(&server, &rp, "ada@example.com", "openid profile").await;
+    let id_token = decode(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["customer_number"], "C-42");
+    assert_eq!(id_token["given_name"], "Ada");
+    assert!(id_token.get("email").is_none(), "email was not granted");
+    // Asking for email by name does not widen the grant.
+    let (verifier, challenge) = pkce();
+    let claims = json!({"id_token": {"email": {"essential": true}}}).to_string();
+    let mut browser = Browser::default();
+    let callback = browser
+        .sign_in(
+            &server,
+            &authorize_query(&rp, &challenge, &[("scope", "openid"), ("claims", &claims)]),
+            "ada@example.com",
+        )
+        .await;
+    let code = params_of(callback.location.as_deref().unwrap())["code"].clone();
+    let answer = token_request(
+        &server,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
+    .expect(200);
+    let id_token = decode(answer.body["id_token"].as_str().unwrap());
+    assert!(id_token.get("email").is_none());
+    assert!(
+        id_token.get("customer_number").is_none(),
+        "custom claims come with profile"
+    );
 }

@@ -95,6 +95,8 @@ pub fn authorize_query(rp: &Rp, challenge: &str, extra: &[(&str, &str)]) -> Stri
 #[derive(Debug, Default)]
 pub struct Browser {
     pub cookies: HashMap<String, String>,
+    /// `""` or `/t/{slug}`: where the tenant's endpoints and pages are.
+    pub prefix: String,
 }
 
 /// A page or redirect the browser received.
@@ -200,8 +202,9 @@ impl Browser {
     /// Signs in on the hosted pages from an authorization request; returns the final
     /// redirect to the client.
     pub async fn sign_in(&mut self, server: &TestServer, query: &str, email: &str) -> Page {
+        let prefix = self.prefix.clone();
         let first = self
-            .get(server, &format!("/oauth2/authorize?{query}"))
+            .get(server, &format!("{prefix}/oauth2/authorize?{query}"))
             .await;
         let login = self.follow(server, first).await;
         assert_eq!(login.status, 200, "{}", login.body);
@@ -211,7 +214,7 @@ impl Browser {
         let password_page = self
             .post(
                 server,
-                "/login",
+                &format!("{prefix}/login"),
                 &[("csrf", &csrf), ("auth", &auth), ("email", email)],
                 Some(&origin),
             )
@@ -220,7 +223,7 @@ impl Browser {
         let signed_in = self
             .post(
                 server,
-                "/login/password",
+                &format!("{prefix}/login/password"),
                 &[
                     ("csrf", &csrf),
                     ("auth", &auth),
