@@ -163,7 +163,7 @@ fn environment_layer(environment: &[(String, String)]) -> Dict {
 }
 
 /// The configuration after validation, with every default resolved.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
     /// The public base URL without a trailing slash: the OpenID issuer.

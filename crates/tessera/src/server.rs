@@ -129,12 +129,23 @@ fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Without a configured public URL the issuer is the listening address; when that was
+/// port 0, the port the system chose is the one browsers and clients will use.
+fn with_bound_address(settings: &Settings, bound: std::net::SocketAddr) -> Settings {
+    let mut settings = settings.clone();
+    if settings.listen.port() == 0 && settings.public_url == format!("http://{}", settings.listen) {
+        settings.public_url = format!("http://{bound}");
+    }
+    settings
+}
+
 /// Serves on `listener` until `shutdown` completes, then drains the requests in flight.
 pub async fn run(
     settings: &Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let settings = &with_bound_address(settings, listener.local_addr()?);
     let state = prepare(settings).await?;
     tracing::info!(
         address = %listener.local_addr()?,

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/v1/users/{id}/disable", post(disable))
         .route("/admin/v1/users/{id}/enable", post(enable))
+        .route("/admin/v1/users/{id}/password", post(set_password))
 }
 
 /// Search filters; all given filters must match. Attribute filters are written
@@ -190,4 +191,34 @@ pub async fn enable(
     let auth = caller.authorize(&tenant, Scope::UsersWrite)?;
     let id: UserId = parse_id(&id, "user")?;
     Ok(Json(state.core.enable_user(&auth, id).await?.into()))
+}
+
+/// Input of `POST /admin/v1/users/{id}/password`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    /// The new password: checked against the policy, hashed with Argon2id, never stored.
+    #[schema(value_type = String, format = Password)]
+    pub password: secrecy::SecretString,
+}
+
+#[utoipa::path(post, path = "/admin/v1/users/{id}/password", tag = "users", request_body = PasswordInput,
+    responses((status = 200, body = UserResponse, description = "set; a light account becomes active"),
+        (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    RequestTenant(tenant): RequestTenant,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PasswordInput>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let auth = caller.authorize(&tenant, Scope::UsersWrite)?;
+    let id: UserId = parse_id(&id, "user")?;
+    Ok(Json(
+        state
+            .core
+            .set_user_password(&auth, id, input.password)
+            .await?
+            .into(),
+    ))
 }

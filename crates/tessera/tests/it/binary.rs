@@ -264,3 +264,102 @@ async fn keys_rotate_publishes_successors_and_list_shows_the_schedule() {
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("--algorithm"));
 }
+
+/// A24: a whole sign-in journey at debug level leaves no password, secret, token or
+/// cookie in the log.
+#[tokio::test]
+async fn a24_secrets_of_the_sign_in_flow_never_reach_the_logs() {
+    use crate::harness::{BOOTSTRAP_TOKEN, TestServer};
+    use crate::oidc_support::*;
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = tessera()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TESSERA_ADMIN_TOKEN", BOOTSTRAP_TOKEN)
+        .current_dir(directory.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (address, log) = wait_for_address(&mut child).await;
+    let server = TestServer {
+        base: format!("http://{address}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    let rp = register(&server, serde_json::json!({})).await;
+    user(&server, "ada@example.com").await;
+    let (browser, tokens) =
+        tokens_for(&server, &rp, "ada@example.com", "openid offline_access").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let refreshed = token_request(
+        &server,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await
+    .expect(200);
+    // A failed sign-in with the canary password of another account, too.
+    let mut other = Browser::default();
+    let (_, challenge) = pkce();
+    let first = other
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&rp, &challenge, &[])
+            ),
+        )
+        .await;
+    let login = other.follow(&server, first).await;
+    let csrf = login.field("csrf").unwrap();
+    let auth = login.field("auth").unwrap();
+    other
+        .post(
+            &server,
+            "/login/password",
+            &[
+                ("csrf", &csrf),
+                ("auth", &auth),
+                ("email", "nobody@example.com"),
+                ("password", PASSWORD),
+            ],
+            None,
+        )
+        .await;
+    drop(child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = log.lock().unwrap().join("\n");
+    let mut secrets: Vec<(&str, String)> = vec![
+        ("password", PASSWORD.to_owned()),
+        ("client secret", rp.secret.clone().unwrap()),
+        (
+            "access token",
+            tokens["access_token"].as_str().unwrap().to_owned(),
+        ),
+        ("refresh token", refresh.to_owned()),
+        (
+            "rotated refresh token",
+            refreshed.body["refresh_token"].as_str().unwrap().to_owned(),
+        ),
+        ("id token", tokens["id_token"].as_str().unwrap().to_owned()),
+        ("pending request handle", auth),
+        ("csrf token", csrf),
+    ];
+    for (name, value) in &browser.cookies {
+        secrets.push((
+            if name.contains("session") {
+                "session cookie"
+            } else {
+                "cookie"
+            },
+            value.clone(),
+        ));
+    }
+    for (what, value) in secrets {
+        assert!(!all.contains(&value), "the {what} leaked into the log");
+    }
+    assert!(all.contains("/oauth2/token"), "requests are logged by path");
+}

@@ -18,6 +18,7 @@ http_suite!(
     a25_private_key_jwt_assertions_are_verified_and_single_use,
     a50_tenants_have_their_own_issuer_and_tokens_do_not_cross,
     custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes,
+    admins_set_passwords_that_follow_the_policy,
 );
 
 /// A relying party's back-channel endpoint: every form POST arrives on the channel.
@@ -593,4 +594,47 @@ async fn custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes(s
         id_token.get("customer_number").is_none(),
         "custom claims come with profile"
     );
+}
+
+async fn admins_set_passwords_that_follow_the_policy(server: TestServer) {
+    let light = server
+        .admin(
+            Method::POST,
+            "/admin/v1/users",
+            Some(json!({"email": "ada@example.com", "given_name": "Adalind"})),
+        )
+        .await
+        .expect(201);
+    assert_eq!(light.body["status"], "light");
+    let id = light.body["id"].as_str().unwrap();
+    let path = format!("/admin/v1/users/{id}/password");
+    for (password, reason) in [
+        ("short pass", "at least 15"),
+        ("1qaz2wsx3edc4rfv", "common"),
+        ("adalind-is-my-name-2026", "name"),
+    ] {
+        let refused = server
+            .admin(Method::POST, &path, Some(json!({"password": password})))
+            .await
+            .expect_problem(422, "validation");
+        assert!(
+            refused.body["errors"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(reason),
+            "{password}: {}",
+            refused.body
+        );
+    }
+    let set = server
+        .admin(Method::POST, &path, Some(json!({"password": PASSWORD})))
+        .await
+        .expect(200);
+    assert_eq!(set.body["status"], "active");
+    assert_eq!(set.body["has_password"], true);
+    assert!(!set.body.to_string().contains(PASSWORD));
+    // The new password signs in.
+    let rp = register(&server, json!({})).await;
+    tokens_for(&server, &rp, "ada@example.com", "openid").await;
 }
