@@ -79,7 +79,7 @@ const configuration = {
         return {
           scope: API_SCOPE,
           audience: API,
-          accessTokenTTL: 3600,
+          accessTokenTTL: 300,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg } },
         };
@@ -89,12 +89,13 @@ const configuration = {
   // Tessera rotates every refresh token; oidc-provider's default rotates confidential
   // clients' tokens only late in their life.
   rotateRefreshToken: true,
+  // Tessera's default lifetimes.
   ttl: {
-    AccessToken: 3600,
-    ClientCredentials: 3600,
+    AccessToken: 300,
+    ClientCredentials: 300,
+    IdToken: 600,
     RefreshToken: 30 * 24 * 3600,
     Grant: 30 * 24 * 3600,
-    IdToken: 3600,
   },
   cookies: { keys: ['bench-cookie-key-0123456789abcdef'] },
 };

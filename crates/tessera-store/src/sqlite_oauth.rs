@@ -910,6 +910,62 @@ impl OAuthStore for SqliteStore {
         Ok(inserted.rows_affected() == 1)
     }
 
+    async fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+        horizon: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        // Children before parents, each statement its own short transaction so that the
+        // single writer is never held long.
+        let statements: [(&str, OffsetDateTime); 8] = [
+            (
+                "DELETE FROM access_tokens WHERE expires_at < ?1 OR grant_id IN \
+                 (SELECT id FROM grants WHERE expires_at < ?1 OR revoked_at < ?1)",
+                horizon,
+            ),
+            (
+                "DELETE FROM refresh_tokens WHERE grant_id IN \
+                 (SELECT id FROM grants WHERE expires_at < ?1 OR revoked_at < ?1)",
+                horizon,
+            ),
+            (
+                "DELETE FROM grants WHERE expires_at < ?1 OR revoked_at < ?1",
+                horizon,
+            ),
+            (
+                "DELETE FROM authorization_codes WHERE expires_at < ?1",
+                horizon,
+            ),
+            (
+                "DELETE FROM session_clients WHERE session_id IN (SELECT id FROM sessions \
+                 WHERE ended_at < ?1 OR expires_at < ?1 OR idle_expires_at < ?1)",
+                horizon,
+            ),
+            (
+                "DELETE FROM sessions \
+                 WHERE ended_at < ?1 OR expires_at < ?1 OR idle_expires_at < ?1",
+                horizon,
+            ),
+            (
+                "DELETE FROM pending_authorizations WHERE expires_at < ?1",
+                now,
+            ),
+            ("DELETE FROM client_assertions WHERE expires_at < ?1", now),
+        ];
+        let mut purged = 0;
+        for (sql, before) in statements {
+            let mut tx = self.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(micros(before))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            tx.commit().await.map_err(classify)?;
+            purged += done.rows_affected();
+        }
+        Ok(purged)
+    }
+
     async fn consent(
         &self,
         tenant: TenantId,

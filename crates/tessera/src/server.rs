@@ -154,6 +154,7 @@ pub async fn run(
         "tessera is serving"
     );
     let header_read_timeout = state.settings.header_read_timeout;
+    let purge = tokio::spawn(purge_expired_state(state.core.clone()));
     let keys = tokio::spawn(key_maintenance(
         state.provider.keys().clone(),
         settings.key_rotation_days,
@@ -166,6 +167,7 @@ pub async fn run(
     )
     .await;
     keys.abort();
+    purge.abort();
     tracing::info!("tessera stopped");
     Ok(())
 }
@@ -196,6 +198,21 @@ async fn key_maintenance(ring: KeyRing, rotation_days: u32) {
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "scheduled key rotation failed"),
+        }
+    }
+}
+
+/// Deletes expired codes, sessions, grants and tokens every hour. Several instances may
+/// do it at once; the deletes are idempotent.
+async fn purge_expired_state(core: Core) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match core.purge_expired_state().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired sign-in state deleted"),
+            Err(error) => tracing::warn!(%error, "purging expired state failed"),
         }
     }
 }

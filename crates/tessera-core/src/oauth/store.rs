@@ -182,6 +182,12 @@ pub trait OAuthStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
 
+    /// Deletes protocol state that can no longer be used: pending requests and assertion
+    /// records past their expiry, and codes, sessions, grants and tokens that expired (or
+    /// ended, or were revoked) before `horizon`. Returns how many rows went.
+    async fn purge_expired(&self, now: OffsetDateTime, horizon: OffsetDateTime)
+    -> StoreResult<u64>;
+
     // Credentials and the audit trail
     /// Replaces a user's password hash without a profile change (rehash on sign-in), only
     /// if it is still `previous`: a password changed meanwhile is never overwritten.

@@ -396,6 +396,16 @@ impl Core {
         Ok(())
     }
 
+    /// Deletes protocol state nobody can use any more. Codes, sessions, grants and tokens
+    /// are kept a day past their end, so that a late replay is still recognised as one.
+    pub async fn purge_expired_state(&self) -> Result<u64, CoreError> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .purge_expired(now, now - Duration::days(1))
+            .await?)
+    }
+
     pub async fn consent(
         &self,
         tenant: TenantId,

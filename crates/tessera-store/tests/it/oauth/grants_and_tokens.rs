@@ -670,8 +670,89 @@ async fn a_client_assertion_jti_is_accepted_once_until_it_expires(store: Arc<dyn
     assert!(remember(w.later(Duration::minutes(6))).await);
 }
 
+async fn expired_state_is_purged_and_live_state_kept(store: Arc<dyn Store>) {
+    let w = World::new(store.clone()).await;
+    // A grant (with tokens) that ends within a day, and one that lives on.
+    let mut ending = w.grant(&w.client, w.user);
+    ending.expires_at = w.later(Duration::hours(1));
+    let live = w.grant(&w.client, w.user);
+    for (grant, secret) in [(&ending, "trt_ending"), (&live, "trt_live")] {
+        store
+            .insert_grant(
+                grant,
+                Some(&refresh_token(grant, secret, w.now())),
+                &access_token(grant, w.now()),
+                &w.event(kinds::TOKEN_ISSUED),
+            )
+            .await
+            .unwrap();
+    }
+    let code = code(&w, "tac_old");
+    store.insert_authorization_code(&code).await.unwrap();
+    let session = w.session("tss_purge");
+    store
+        .insert_session(&session, &w.event(kinds::SIGN_IN_SUCCEEDED))
+        .await
+        .unwrap();
+    store
+        .add_session_client(session.id, w.client.id)
+        .await
+        .unwrap();
+
+    // Two days on, with a horizon of one day: the code, the ending grant and the idle
+    // session are gone; the live grant and its refresh token stay.
+    let now = w.later(Duration::days(2));
+    let purged = store
+        .purge_expired(now, now - Duration::days(1))
+        .await
+        .unwrap();
+    assert!(purged >= 6, "{purged}");
+    assert_eq!(store.grant_by_id(w.tenant, ending.id).await.unwrap(), None);
+    assert!(
+        store
+            .refresh_token(&SecretHash::of_str("trt_ending"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .grant_by_id(w.tenant, live.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .refresh_token(&SecretHash::of_str("trt_live"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .redeem_authorization_code(&code.code_hash, now)
+            .await
+            .unwrap(),
+        CodeRedemption::Unknown
+    );
+    assert_eq!(
+        store.session_by_id(w.tenant, session.id).await.unwrap(),
+        None
+    );
+    // Purging again finds nothing more.
+    assert_eq!(
+        store
+            .purge_expired(now, now - Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
 conformance!(
     a_client_assertion_jti_is_accepted_once_until_it_expires,
+    expired_state_is_purged_and_live_state_kept,
     an_authorization_code_is_redeemed_once,
     concurrent_redemptions_of_one_code_yield_one_fresh,
     grants_store_their_first_tokens_and_refuse_a_taken_id,
