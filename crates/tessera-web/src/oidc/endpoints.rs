@@ -75,25 +75,43 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-async fn token(
-    State(state): State<AppState>,
-    site: Site,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = match form_pairs(&headers, &body) {
-        Ok(pairs) => {
-            state
-                .provider
-                .token(&site.issuer, authorization(&headers), &pairs)
-                .await
-        }
-        Err(error) => Err(error),
-    };
+/// The form of a client's POST to the token, introspection, revocation or PAR endpoint,
+/// with its `Authorization` header. Another content type is an OAuth `invalid_request`.
+pub struct ClientForm {
+    pub pairs: Vec<(String, String)>,
+    pub authorization: Option<String>,
+}
+
+impl axum::extract::FromRequest<AppState> for ClientForm {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let pairs = form_pairs(&headers, &body).map_err(|error| oauth_error(&error))?;
+        Ok(Self {
+            pairs,
+            authorization: authorization(&headers).map(str::to_owned),
+        })
+    }
+}
+
+/// A JSON answer of a protocol endpoint, or its OAuth error; never cached.
+fn json_answer<T: serde::Serialize>(result: Result<T, OAuthError>) -> Response {
     match result {
-        Ok(response) => no_store(Json(response).into_response()),
+        Ok(answer) => no_store(Json(answer).into_response()),
         Err(error) => oauth_error(&error),
     }
+}
+
+async fn token(State(state): State<AppState>, site: Site, form: ClientForm) -> Response {
+    let auth = form.authorization.as_deref();
+    json_answer(state.provider.token(&site.issuer, auth, &form.pairs).await)
 }
 
 async fn userinfo(
@@ -138,43 +156,19 @@ fn bearer_error(status: StatusCode, code: &str) -> Response {
     response
 }
 
-async fn introspect(
-    State(state): State<AppState>,
-    site: Site,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = match form_pairs(&headers, &body) {
-        Ok(pairs) => {
-            state
-                .provider
-                .introspect(&site.issuer, authorization(&headers), &pairs)
-                .await
-        }
-        Err(error) => Err(error),
-    };
-    match result {
-        Ok(answer) => no_store(Json(answer).into_response()),
-        Err(error) => oauth_error(&error),
-    }
+async fn introspect(State(state): State<AppState>, site: Site, form: ClientForm) -> Response {
+    let auth = form.authorization.as_deref();
+    json_answer(
+        state
+            .provider
+            .introspect(&site.issuer, auth, &form.pairs)
+            .await,
+    )
 }
 
-async fn revoke(
-    State(state): State<AppState>,
-    site: Site,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result = match form_pairs(&headers, &body) {
-        Ok(pairs) => {
-            state
-                .provider
-                .revoke(&site.issuer, authorization(&headers), &pairs)
-                .await
-        }
-        Err(error) => Err(error),
-    };
-    match result {
+async fn revoke(State(state): State<AppState>, site: Site, form: ClientForm) -> Response {
+    let auth = form.authorization.as_deref();
+    match state.provider.revoke(&site.issuer, auth, &form.pairs).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(error) => oauth_error(&error),
     }
@@ -183,19 +177,14 @@ async fn revoke(
 async fn pushed_authorization_request(
     State(state): State<AppState>,
     site: Site,
-    headers: HeaderMap,
-    body: Bytes,
+    form: ClientForm,
 ) -> Response {
-    let result = match form_pairs(&headers, &body) {
-        Ok(pairs) => {
-            state
-                .provider
-                .push_authorization_request(&site.issuer, authorization(&headers), &pairs)
-                .await
-        }
-        Err(error) => Err(error),
-    };
-    match result {
+    let auth = form.authorization.as_deref();
+    match state
+        .provider
+        .push_authorization_request(&site.issuer, auth, &form.pairs)
+        .await
+    {
         Ok((request_uri, expires_in)) => no_store(
             (
                 StatusCode::CREATED,

@@ -84,31 +84,30 @@ fn with_csrf_cookie(mut response: Response, site: &Site, token: &csrf::CsrfToken
     response
 }
 
-fn email_page(prepared: &Prepared, handle: &str, email: &str, error: Option<&str>) -> Response {
-    render(
-        &prepared.page,
-        "login_email.html",
-        if error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        },
-        context! {
-            title => prepared.page.text("sign_in_title"),
-            client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
-            csrf => prepared.csrf.value.clone(),
-            auth => handle,
-            email => email,
-            error => error,
-        },
-    )
+/// The sign-in steps, each a page of its own.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Email,
+    Password,
 }
 
-fn password_page(prepared: &Prepared, handle: &str, email: &str, error: Option<&str>) -> Response {
+fn login_page(
+    prepared: &Prepared,
+    step: Step,
+    handle: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Response {
+    let (template, status) = match step {
+        Step::Email if error.is_some() => ("login_email.html", StatusCode::BAD_REQUEST),
+        Step::Email => ("login_email.html", StatusCode::OK),
+        // The same status whether the account exists or not (A07).
+        Step::Password => ("login_password.html", StatusCode::OK),
+    };
     render(
         &prepared.page,
-        "login_password.html",
-        StatusCode::OK,
+        template,
+        status,
         context! {
             title => prepared.page.text("sign_in_title"),
             client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
@@ -152,7 +151,7 @@ async fn show(
         .and_then(|p| p.request.login_hint.clone())
         .filter(|hint| Email::parse(hint).is_ok())
         .unwrap_or_default();
-    let response = email_page(&prepared, &handle, &hint, None);
+    let response = login_page(&prepared, Step::Email, &handle, &hint, None);
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
@@ -181,9 +180,9 @@ async fn email_step(
         .unwrap_or_default();
     if Email::parse(&email).is_err() {
         let error = prepared.page.text("bad_email");
-        return email_page(&prepared, &handle, &email, Some(error));
+        return login_page(&prepared, Step::Email, &handle, &email, Some(error));
     }
-    password_page(&prepared, &handle, &email, None)
+    login_page(&prepared, Step::Password, &handle, &email, None)
 }
 
 /// `POST /login/password`: checks the password, starts a new session and continues the
@@ -224,7 +223,7 @@ async fn password_step(
         Ok(user) => user,
         Err(CoreError::InvalidCredentials) => {
             let error = prepared.page.text("bad_credentials");
-            return password_page(&prepared, &handle, &email, Some(error));
+            return login_page(&prepared, Step::Password, &handle, &email, Some(error));
         }
         Err(CoreError::Overloaded) => {
             return message(
