@@ -6,6 +6,8 @@
 // registers its own clients and users through the admin API, so tests are independent.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
 import {
@@ -23,6 +25,8 @@ import {
   ui,
   withPage,
 } from './support.mjs';
+
+const require = createRequire(import.meta.url);
 
 /** @type {import('playwright-core').Browser} */
 let browser;
@@ -406,4 +410,49 @@ test('third-party client: the consent page, Deny, answers access_denied with sta
       (err) => err instanceof client.AuthorizationResponseError && err.error === 'access_denied',
     );
   });
+});
+
+/**
+ * The hosted pages against axe-core's WCAG 2.1 A/AA rules, as a browser renders them. The
+ * pages forbid foreign scripts (CSP), so this one context bypasses CSP to inject axe.
+ */
+test('accessibility: the sign-in, password, consent and logout pages have no axe-core WCAG 2.1 AA violations', async () => {
+  const user = await createUser('a11y');
+  const rp = await relyingParty('Node a11y RP', { firstParty: false });
+  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  const context = await browser.newContext({ locale: 'en-US', bypassCSP: true });
+  const page = await context.newPage();
+  const audit = async (name) => {
+    await page.addScriptTag({ content: axeSource });
+    const result = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    );
+    const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    assert.deepEqual(problems, [], `${name} page: ${problems.join('; ')}`);
+  };
+  try {
+    const request = await authorizationRequest(rp.config, { redirectUri: rp.redirectUri });
+    await page.goto(request.url.href);
+    await emailField(page).waitFor({ state: 'visible' });
+    await audit('email');
+    await emailField(page).fill(user.email);
+    await page.getByRole('button', { name: ui.en.continue, exact: true }).click();
+    const password = page.getByLabel(ui.en.password, { exact: true });
+    await password.waitFor({ state: 'visible' });
+    await audit('password');
+    await password.fill('not the password at all');
+    await page.getByRole('button', { name: ui.en.signIn, exact: true }).click();
+    await page.getByRole('alert').waitFor({ state: 'visible' });
+    await audit('password with error');
+    await page.getByLabel(ui.en.password, { exact: true }).fill(user.password);
+    await page.getByRole('button', { name: ui.en.signIn, exact: true }).click();
+    await page.getByRole('button', { name: 'Allow', exact: true }).waitFor({ state: 'visible' });
+    await audit('consent');
+    await page.goto(new URL('/oauth2/logout', env.issuer).href);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor({ state: 'visible' });
+    await audit('logout');
+  } finally {
+    await context.close();
+  }
 });
