@@ -40,12 +40,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let v4 = Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
         return is_public_v4(v4);
     }
+    // 6to4 (2002::/16) carries one in its second and third segments.
+    if segments[0] == 0x2002 {
+        let v4 = Ipv4Addr::from((u32::from(segments[1]) << 16) | u32::from(segments[2]));
+        return is_public_v4(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (segments[0] & 0xfe00) == 0xfc00 // unique local
         || (segments[0] & 0xffc0) == 0xfe80 // link local
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1) // local NAT64
+        || (segments[0] & 0xffc0) == 0xfec0 // site local (deprecated)
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only
         || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
 
@@ -75,6 +83,11 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2001:db8::1",
             "::127.0.0.1",
+            "2002:a9fe:a9fe::1",
+            "2002:7f00:1::",
+            "64:ff9b:1::1",
+            "fec0::1",
+            "100::1",
         ] {
             let ip: IpAddr = text.parse().unwrap();
             assert!(!is_public(ip), "{text}");

@@ -39,7 +39,6 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algorithms,
-        "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": algorithms,

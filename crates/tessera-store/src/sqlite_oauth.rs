@@ -579,14 +579,15 @@ impl OAuthStore for SqliteStore {
             .transpose()
     }
 
-    async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<()> {
+    async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM pending_authorizations WHERE handle_hash = ?1")
+        let deleted = sqlx::query("DELETE FROM pending_authorizations WHERE handle_hash = ?1")
             .bind(handle_hash.as_bytes().as_slice())
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        tx.commit().await.map_err(classify)?;
+        Ok(deleted.rows_affected() == 1)
     }
 
     async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
@@ -614,16 +615,18 @@ impl OAuthStore for SqliteStore {
 
     async fn redeem_authorization_code(
         &self,
+        tenant: TenantId,
         code_hash: &SecretHash,
         at: OffsetDateTime,
     ) -> StoreResult<CodeRedemption> {
         let mut tx = self.begin_write().await?;
         let consumed = sqlx::query(
             "UPDATE authorization_codes SET consumed_at = ?1
-             WHERE code_hash = ?2 AND consumed_at IS NULL RETURNING *",
+             WHERE code_hash = ?2 AND tenant_id = ?3 AND consumed_at IS NULL RETURNING *",
         )
         .bind(micros(at))
         .bind(code_hash.as_bytes().as_slice())
+        .bind(tenant.as_uuid())
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
@@ -632,11 +635,14 @@ impl OAuthStore for SqliteStore {
             tx.commit().await.map_err(classify)?;
             return Ok(CodeRedemption::Fresh(code));
         }
-        let earlier = sqlx::query("SELECT * FROM authorization_codes WHERE code_hash = ?1")
-            .bind(code_hash.as_bytes().as_slice())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let earlier = sqlx::query(
+            "SELECT * FROM authorization_codes WHERE code_hash = ?1 AND tenant_id = ?2",
+        )
+        .bind(code_hash.as_bytes().as_slice())
+        .bind(tenant.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
         match earlier {
             Some(row) => Ok(CodeRedemption::Replayed(code_from_row(&row)?)),
             None => Ok(CodeRedemption::Unknown),

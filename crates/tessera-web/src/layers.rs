@@ -51,11 +51,15 @@ pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
 /// problem-details body every client of the API expects.
 async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    let is_problem = response
+    // Handlers answer in their surface's own format (problem details, OAuth JSON, HTML
+    // pages); only the bare or plain-text answers of layers are rewritten.
+    let made_by_a_layer = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !made_by_a_layer
+        || !(response.status().is_client_error() || response.status().is_server_error())
+    {
         return response;
     }
     match response.status() {

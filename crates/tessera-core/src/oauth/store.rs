@@ -87,13 +87,16 @@ pub trait OAuthStore: Send + Sync {
         &self,
         handle_hash: &SecretHash,
     ) -> StoreResult<Option<PendingAuthorization>>;
-    async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<()>;
+    /// Deletes the pending request; false when it was not there (used or never made).
+    async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<bool>;
 
     // Authorization codes
     async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
-    /// Marks the code consumed at `at` atomically: exactly one caller ever gets `Fresh`.
+    /// Marks the tenant's code consumed at `at` atomically: exactly one caller ever gets
+    /// `Fresh`; a code of another tenant is `Unknown` and untouched.
     async fn redeem_authorization_code(
         &self,
+        tenant: TenantId,
         code_hash: &SecretHash,
         at: OffsetDateTime,
     ) -> StoreResult<CodeRedemption>;

@@ -103,7 +103,8 @@ impl Core {
         Ok(pending.filter(|p| p.tenant_id == tenant && now < p.expires_at))
     }
 
-    pub async fn finish_pending_authorization(&self, handle: &str) -> Result<(), CoreError> {
+    /// Removes a pending request; false when another request used it first.
+    pub async fn finish_pending_authorization(&self, handle: &str) -> Result<bool, CoreError> {
         let hash = SecretHash::of_str(handle);
         Ok(self.store.delete_pending_authorization(&hash).await?)
     }
@@ -147,7 +148,7 @@ impl Core {
         let now = self.clock.now();
         match self
             .store
-            .redeem_authorization_code(&SecretHash::of_str(code), now)
+            .redeem_authorization_code(tenant, &SecretHash::of_str(code), now)
             .await?
         {
             CodeRedemption::Fresh(code) if code.tenant_id == tenant => Ok(Some(code)),

@@ -386,7 +386,11 @@ impl Core {
                 .await?;
             Ok(next)
         })
-        .await
+        .await?;
+        // A reset is often the answer to a compromised account: nothing the old password
+        // opened stays open.
+        self.sign_out_everywhere(auth, id).await?;
+        self.get_user(auth, id).await
     }
 
     /// Erases the user's personal data and credentials, leaving a tombstone with the id.

@@ -152,7 +152,7 @@ impl Provider {
         session: Option<Session>,
     ) -> Result<AuthorizeStep, OAuthError> {
         let handle = request_uri.strip_prefix(REQUEST_URI_PREFIX).unwrap_or("");
-        let Some(pending) = self.pending(issuer, handle).await? else {
+        let Some((pending, true)) = self.load_pending(issuer, handle).await? else {
             return Ok(AuthorizeStep::ErrorPage(
                 "The sign-in request has expired or was already used. Please start again from the application.".into(),
             ));
@@ -162,8 +162,13 @@ impl Provider {
                 "The sign-in request does not belong to this application.".into(),
             ));
         }
-        // A pushed request is used once; a waiting copy takes its place.
-        self.core.finish_pending_authorization(handle).await?;
+        // A pushed request is used once (the delete decides between concurrent uses); a
+        // waiting copy takes its place.
+        if !self.core.finish_pending_authorization(handle).await? {
+            return Ok(AuthorizeStep::ErrorPage(
+                "The sign-in request has expired or was already used. Please start again from the application.".into(),
+            ));
+        }
         let pending = PendingRequest {
             handle: String::new(),
             created_at: self.core.clock().now(),
@@ -209,12 +214,25 @@ impl Provider {
         ))
     }
 
-    /// The pending request a hosted page works on.
+    /// The pending request a hosted page works on (never a pushed one: those are only
+    /// ever redeemed at the authorization endpoint).
     pub async fn pending(
         &self,
         issuer: &Issuer,
         handle: &str,
     ) -> Result<Option<PendingRequest>, OAuthError> {
+        Ok(self
+            .load_pending(issuer, handle)
+            .await?
+            .filter(|(_, pushed)| !pushed)
+            .map(|(pending, _)| pending))
+    }
+
+    async fn load_pending(
+        &self,
+        issuer: &Issuer,
+        handle: &str,
+    ) -> Result<Option<(PendingRequest, bool)>, OAuthError> {
         let Some(pending) = self
             .core
             .pending_authorization(issuer.tenant_id, handle)
@@ -229,11 +247,14 @@ impl Provider {
             .core
             .protocol_client(issuer.tenant_id, &stored.request.client_id)
             .await?;
-        Ok(client.map(|client| PendingRequest {
-            handle: handle.to_owned(),
-            request: stored.request,
-            client,
-            created_at: pending.created_at,
+        Ok(client.map(|client| {
+            let request = PendingRequest {
+                handle: handle.to_owned(),
+                request: stored.request,
+                client,
+                created_at: pending.created_at,
+            };
+            (request, stored.pushed)
         }))
     }
 

@@ -107,7 +107,7 @@ impl Provider {
         let expect = Expectations {
             issuer: Some(&issuer.url),
             audience: None,
-            typ: None,
+            typ: Some("JWT"),
             now: self.core.clock().now(),
             leeway: Duration::seconds(30),
             allow_expired: true,

@@ -102,7 +102,12 @@ impl Provider {
         if let Some(used) = used
             && !self
                 .core
-                .remember_client_assertion(&client, &used.jti, used.expires_at)
+                // Kept past `exp` by the leeway its verification allows.
+                .remember_client_assertion(
+                    &client,
+                    &used.jti,
+                    used.expires_at + crate::jose::MAX_LEEWAY,
+                )
                 .await?
         {
             return Err(OAuthError::new(

@@ -154,10 +154,12 @@ impl Provider {
                 details,
             });
         }
+        // Refresh tokens are the client's own business: only it may ask about them.
         if let Some((token, grant)) = self
             .core
             .refresh_token_grant(issuer.tenant_id, token)
             .await?
+            .filter(|(_, grant)| grant.client_id == caller.id)
         {
             let mut details = Map::new();
             if let Some(context) = &grant.context {

@@ -7,21 +7,31 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tessera_oidc::discovery::paths;
 use tessera_oidc::error::OAuthError;
 use tessera_oidc::provider::UserinfoError;
+use tower_http::cors::{Any, CorsLayer};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    // Browser apps (public clients) call these from their own origin; no cookies are
+    // involved, so any origin may.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    let browser_facing = Router::new()
         .route(paths::DISCOVERY, get(discovery))
         .route(paths::JWKS, get(jwks))
         .route(paths::TOKEN, post(token))
         .route(paths::USERINFO, get(userinfo).post(userinfo))
-        .route(paths::INTROSPECTION, post(introspect))
         .route(paths::REVOCATION, post(revoke))
+        .layer(cors);
+    Router::new()
+        .merge(browser_facing)
+        .route(paths::INTROSPECTION, post(introspect))
         .route(paths::PAR, post(pushed_authorization_request))
 }
 
@@ -32,10 +42,6 @@ fn public_json(value: serde_json::Value) -> Response {
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
     );
     response
 }
@@ -133,22 +139,35 @@ async fn userinfo(
     });
     let token = match (header_token, body_token.as_deref()) {
         (Some(token), None) | (None, Some(token)) => token,
-        _ => return bearer_error(StatusCode::UNAUTHORIZED, "invalid_request"),
+        // RFC 6750 §3.1: no credentials get a bare challenge, two at once are malformed.
+        (None, None) => return bearer_error(StatusCode::UNAUTHORIZED, None),
+        (Some(_), Some(_)) => {
+            return bearer_error(StatusCode::BAD_REQUEST, Some("invalid_request"));
+        }
     };
     match state.provider.userinfo(&site.issuer, token.trim()).await {
         Ok(claims) => no_store(Json(claims).into_response()),
-        Err(UserinfoError::InvalidToken) => bearer_error(StatusCode::UNAUTHORIZED, "invalid_token"),
+        Err(UserinfoError::InvalidToken) => {
+            bearer_error(StatusCode::UNAUTHORIZED, Some("invalid_token"))
+        }
         Err(UserinfoError::InsufficientScope) => {
-            bearer_error(StatusCode::FORBIDDEN, "insufficient_scope")
+            bearer_error(StatusCode::FORBIDDEN, Some("insufficient_scope"))
         }
         Err(UserinfoError::Server(error)) => oauth_error(&error),
     }
 }
 
-/// RFC 6750 §3: the error in `WWW-Authenticate`.
-fn bearer_error(status: StatusCode, code: &str) -> Response {
-    let mut response = no_store((status, Json(serde_json::json!({"error": code}))).into_response());
-    if let Ok(value) = HeaderValue::from_str(&format!("Bearer error=\"{code}\"")) {
+/// RFC 6750 §3: the error in `WWW-Authenticate` (and the body), or a bare challenge.
+fn bearer_error(status: StatusCode, code: Option<&str>) -> Response {
+    let (challenge, body) = match code {
+        Some(code) => (
+            format!("Bearer error=\"{code}\""),
+            serde_json::json!({"error": code}),
+        ),
+        None => ("Bearer".to_owned(), serde_json::json!({})),
+    };
+    let mut response = no_store((status, Json(body)).into_response());
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, value);

@@ -244,10 +244,17 @@ async fn password_step(
         }
     };
     // A21: a session id from before the sign-in never survives it.
-    if let Some(old) = site.session(&state, &headers).await
-        && let Err(error) = state.core.end_session(&old).await
-    {
-        tracing::warn!(%error, "could not end the previous session");
+    if let Some(old) = site.session(&state, &headers).await {
+        match state.provider.log_out(&old).await {
+            Ok(clients) => {
+                let notices = state
+                    .provider
+                    .backchannel_notices(&site.issuer, &old, &clients)
+                    .await;
+                state.outbound.send_logout_tokens(notices);
+            }
+            Err(error) => tracing::warn!(%error, "could not end the previous session"),
+        }
     }
     let authentication = Authentication {
         at: Some(state.core.clock().now()),

@@ -19,6 +19,8 @@ http_suite!(
     a50_tenants_have_their_own_issuer_and_tokens_do_not_cross,
     custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes,
     admins_set_passwords_that_follow_the_policy,
+    pushed_authorization_requests_are_single_use,
+    userinfo_challenges_follow_rfc_6750,
 );
 
 /// A relying party's back-channel endpoint: every form POST arrives on the channel.
@@ -382,6 +384,15 @@ async fn a25_private_key_jwt_assertions_are_verified_and_single_use(server: Test
             )
         }
     };
+    // Expired by ten seconds, so accepted only within the leeway: its replay must still be
+    // refused after the assertion's own `exp` has passed.
+    let late = json!({
+        "iss": client_id, "sub": client_id, "aud": format!("{}/oauth2/token", server.base),
+        "jti": "late", "iat": now - 70, "exp": now - 10,
+    });
+    let late = key.sign("JWT", &late).unwrap();
+    assert_eq!(send(late.clone()).await.0, 200);
+    assert_eq!(send(late).await.0, 401, "replayed within the leeway");
     let good = key.sign("JWT", &claims("first")).unwrap();
     let (status, body) = send(good.clone()).await;
     assert_eq!(status, 200, "{body}");
@@ -637,4 +648,96 @@ async fn admins_set_passwords_that_follow_the_policy(server: TestServer) {
     // The new password signs in.
     let rp = register(&server, json!({})).await;
     tokens_for(&server, &rp, "ada@example.com", "openid").await;
+}
+
+async fn pushed_authorization_requests_are_single_use(server: TestServer) {
+    let rp = register(&server, json!({})).await;
+    user(&server, "ada@example.com").await;
+    let (verifier, challenge) = pkce();
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(authorize_query(&rp, &challenge, &[]).as_bytes())
+            .into_owned()
+            .collect();
+    let fields: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let pushed = form_request(&server, "/oauth2/par", &rp, &fields)
+        .await
+        .expect(201);
+    let request_uri = pushed.body["request_uri"].as_str().unwrap().to_owned();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert!(pushed.body["expires_in"].as_i64().unwrap() <= 90);
+    // The handle is not a page handle.
+    let handle = request_uri.rsplit(':').next().unwrap();
+    let page = Browser::default()
+        .get(&server, &format!("/login?auth={handle}"))
+        .await;
+    assert_eq!(page.status, 400);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", rp.client_id.as_str()),
+            ("request_uri", request_uri.as_str()),
+        ])
+        .finish();
+    let mut browser = Browser::default();
+    let callback = browser.sign_in(&server, &query, "ada@example.com").await;
+    let code = params_of(callback.location.as_deref().unwrap())["code"].clone();
+    token_request(
+        &server,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
+    .expect(200);
+    let again = Browser::default()
+        .get(&server, &format!("/oauth2/authorize?{query}"))
+        .await;
+    assert_eq!(again.status, 400, "a pushed request is used once");
+    // An unauthenticated push is refused.
+    let anonymous = Rp {
+        secret: Some("wrong".into()),
+        ..rp.clone()
+    };
+    form_request(&server, "/oauth2/par", &anonymous, &fields)
+        .await
+        .expect(401);
+}
+
+async fn userinfo_challenges_follow_rfc_6750(server: TestServer) {
+    let bare = server
+        .client
+        .get(format!("{}/oauth2/userinfo", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 401);
+    assert_eq!(bare.headers()["www-authenticate"], "Bearer");
+    let bad = server
+        .client
+        .get(format!("{}/oauth2/userinfo", server.base))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    assert_eq!(
+        bad.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+    // Browser apps may call the token endpoint from their own origin.
+    let preflight = server
+        .client
+        .request(Method::OPTIONS, format!("{}/oauth2/token", server.base))
+        .header("origin", "https://spa.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
 }

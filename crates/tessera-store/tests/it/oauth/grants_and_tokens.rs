@@ -36,6 +36,14 @@ async fn an_authorization_code_is_redeemed_once(store: Arc<dyn Store>) {
     let w = World::new(store.clone()).await;
     let issued = code(&w, "tac_1");
     store.insert_authorization_code(&issued).await.unwrap();
+    // Another tenant's endpoint cannot spend it.
+    assert_eq!(
+        store
+            .redeem_authorization_code(w.other_tenant, &issued.code_hash, w.now())
+            .await
+            .unwrap(),
+        CodeRedemption::Unknown
+    );
     let first = w.later(Duration::seconds(2));
     let consumed = AuthorizationCode {
         consumed_at: Some(first),
@@ -43,7 +51,7 @@ async fn an_authorization_code_is_redeemed_once(store: Arc<dyn Store>) {
     };
     assert_eq!(
         store
-            .redeem_authorization_code(&issued.code_hash, first)
+            .redeem_authorization_code(w.tenant, &issued.code_hash, first)
             .await
             .unwrap(),
         CodeRedemption::Fresh(consumed.clone())
@@ -51,7 +59,7 @@ async fn an_authorization_code_is_redeemed_once(store: Arc<dyn Store>) {
     let again = w.later(Duration::seconds(2));
     assert_eq!(
         store
-            .redeem_authorization_code(&issued.code_hash, again)
+            .redeem_authorization_code(w.tenant, &issued.code_hash, again)
             .await
             .unwrap(),
         CodeRedemption::Replayed(consumed),
@@ -59,7 +67,7 @@ async fn an_authorization_code_is_redeemed_once(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .redeem_authorization_code(&SecretHash::of_str("tac_unknown"), again)
+            .redeem_authorization_code(w.tenant, &SecretHash::of_str("tac_unknown"), again)
             .await
             .unwrap(),
         CodeRedemption::Unknown
@@ -78,7 +86,10 @@ async fn concurrent_redemptions_of_one_code_yield_one_fresh(store: Arc<dyn Store
         let at = w.now() + Duration::milliseconds(i as i64);
         racers.spawn(async move {
             start.wait().await;
-            store.redeem_authorization_code(&hash, at).await.unwrap()
+            store
+                .redeem_authorization_code(w.tenant, &hash, at)
+                .await
+                .unwrap()
         });
     }
     let outcomes = racers.join_all().await;
@@ -731,7 +742,7 @@ async fn expired_state_is_purged_and_live_state_kept(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .redeem_authorization_code(&code.code_hash, now)
+            .redeem_authorization_code(w.tenant, &code.code_hash, now)
             .await
             .unwrap(),
         CodeRedemption::Unknown
