@@ -5,7 +5,7 @@
 //! instead of a growing backlog.
 
 use super::params::{Argon2Params, InvalidParams};
-use super::worker::{Counters, Job, Worker, allocate, argon2_error, dummy_hash};
+use super::worker::{Counters, Job, Worker, argon2_error, dummy_hash};
 use crate::password_hash::PasswordHash;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::Ordering;
@@ -140,7 +140,8 @@ impl PasswordHasher {
             let worker = Worker {
                 params,
                 argon2_params: argon2_params.clone(),
-                memory: allocate(argon2_params.block_count(), params.memory_kib)?,
+                // Allocated at the first job (see `Worker::run`).
+                memory: Vec::new(),
                 counters: Arc::clone(&counters),
             };
             let receiver = Arc::clone(&receiver);

@@ -1,6 +1,8 @@
 //! The worker side of [`PasswordHasher`](super::PasswordHasher): one OS thread per worker,
-//! each with its own Argon2 memory, allocated once and reused for every job. Between jobs the
-//! memory still holds the last job's Argon2 state; it is wiped when the worker stops. (Wiping
+//! each with its own Argon2 memory, allocated at its first job and reused for every job while
+//! work keeps coming; after a short idle spell it is wiped and given back, so an idle server
+//! does not hold megabytes per worker. Between jobs the memory still holds the last job's
+//! Argon2 state. (Wiping
 //! after every job cost 3–11 % of throughput in a quick measurement, and would protect only
 //! against someone who can already read the process's memory, and so the passwords as they
 //! arrive.)
@@ -15,7 +17,11 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+/// A worker keeps its Argon2 memory this long without work, then gives it back.
+const IDLE_RELEASE: Duration = Duration::from_secs(2);
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
@@ -60,16 +66,40 @@ impl Worker {
         loop {
             // The lock is held only while waiting for the next job.
             let job = match receiver.lock() {
-                Ok(receiver) => receiver.recv(),
-                Err(_) => break,
+                Ok(receiver) if self.memory.is_empty() => receiver.recv().ok(),
+                Ok(receiver) => match receiver.recv_timeout(IDLE_RELEASE) {
+                    Ok(job) => Some(job),
+                    Err(RecvTimeoutError::Timeout) => {
+                        drop(receiver);
+                        self.release_memory();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => None,
+                },
+                Err(_) => None,
             };
-            let Ok(job) = job else { break };
+            let Some(job) = job else { break };
             self.counters.queued.fetch_sub(1, Ordering::Relaxed);
             self.handle(job);
         }
-        // Leave no password-derived state behind in memory that goes back to the allocator.
+        self.release_memory();
+    }
+
+    /// Wipes the Argon2 memory (no password-derived state goes back to the allocator) and
+    /// frees it.
+    fn release_memory(&mut self) {
         self.memory.fill(Block::new());
         std::hint::black_box(&self.memory);
+        self.memory = Vec::new();
+    }
+
+    /// The memory for the current parameters, allocated if the worker has none.
+    fn ensure_memory(&mut self) -> Result<(), PasswordError> {
+        let blocks = self.argon2_params.block_count();
+        if self.memory.len() < blocks {
+            self.memory = allocate(blocks, self.params.memory_kib)?;
+        }
+        Ok(())
     }
 
     fn handle(&mut self, job: Job) {
@@ -117,6 +147,7 @@ impl Worker {
         self.counters
             .hashes_computed
             .fetch_add(1, Ordering::Relaxed);
+        self.ensure_memory()?;
         let blocks = self.argon2_params.block_count();
         let memory = self
             .memory
@@ -139,6 +170,7 @@ impl Worker {
         stored: &PasswordHash,
     ) -> Result<Verification, PasswordError> {
         let stored = StoredHash::decode(stored).map_err(PasswordError::UnusableHash)?;
+        self.ensure_memory()?;
         let argon2 = Argon2::new(stored.algorithm, stored.version, stored.params.clone());
         let mut output = Zeroizing::new(vec![0u8; stored.expected.len()]);
         let blocks = stored.params.block_count();
