@@ -50,10 +50,11 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported(),
-        "claims_parameter_supported": true,
+        // Accepted, but it never releases more than the granted scopes do.
+        "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["en", "de"],
         "claim_types_supported": ["normal"],
         "authorization_response_iss_parameter_supported": true,

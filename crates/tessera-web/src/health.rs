@@ -30,6 +30,7 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.core.store();
     record_pool(store.backend(), store.pool_stats());
+    crate::metrics::record_passwords(state.core.password_metrics());
     (
         [(
             header::CONTENT_TYPE,

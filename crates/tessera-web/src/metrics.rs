@@ -55,3 +55,10 @@ pub fn record_pool(backend: &'static str, stats: PoolStats) {
     metrics::gauge!("tessera_db_pool_max_connections", "backend" => backend)
         .set(f64::from(stats.max_connections));
 }
+
+/// The password hashing pool: its queue and how often it was full (fast 503s).
+pub fn record_passwords(stats: tessera_core::password::HasherMetrics) {
+    metrics::gauge!("tessera_password_queue_depth").set(stats.queue_depth as f64);
+    metrics::counter!("tessera_password_hashes_total").absolute(stats.hashes_computed);
+    metrics::counter!("tessera_password_busy_rejections_total").absolute(stats.busy_rejections);
+}

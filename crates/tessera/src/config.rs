@@ -309,9 +309,17 @@ impl Config {
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,
         };
-        argon2
-            .validate()
-            .map_err(|e| invalid("argon2_memory_kib", e.to_string()))?;
+        argon2.validate().map_err(|e| {
+            let setting = match &e {
+                tessera_core::password::InvalidParams::OutOfRange { field, .. } => match *field {
+                    "iterations" => "argon2_iterations",
+                    "parallelism" => "argon2_parallelism",
+                    _ => "argon2_memory_kib",
+                },
+                _ => "argon2_memory_kib",
+            };
+            invalid(setting, e.to_string())
+        })?;
         if let Some(key) = &self.key_encryption_key {
             SealingKey::from_base64(secrecy::ExposeSecret::expose_secret(key)).map_err(|_| {
                 invalid(
@@ -320,11 +328,14 @@ impl Config {
                 )
             })?;
         }
-        if self.password_workers > 256 || !(1..=100_000).contains(&self.password_queue) {
+        if self.password_workers > 256 {
             return Err(invalid(
                 "password_workers",
-                "password_workers must be at most 256 and password_queue 1 to 100000",
+                "must be at most 256 (0: one per core)",
             ));
+        }
+        if !(1..=100_000).contains(&self.password_queue) {
+            return Err(invalid("password_queue", "must be between 1 and 100000"));
         }
         if self.key_rotation_days > 3650 {
             return Err(invalid(

@@ -65,6 +65,11 @@ impl Core {
         self
     }
 
+    /// Figures of the password hashing pool, for `/metrics`.
+    pub fn password_metrics(&self) -> crate::password::HasherMetrics {
+        self.passwords.metrics()
+    }
+
     pub fn password_policy(&self) -> &PasswordPolicy {
         &self.password_policy
     }

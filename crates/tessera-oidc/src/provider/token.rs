@@ -138,6 +138,24 @@ impl Provider {
             };
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        // A wider scope than granted is `invalid_scope` (RFC 6749 §6), told apart before the
+        // token is spent.
+        if let Some(asked) = &scope
+            && let Some((_, grant)) = self
+                .core
+                .refresh_token_grant(issuer.tenant_id, presented)
+                .await?
+            && grant.client_id == client.id
+            && grant
+                .context
+                .as_ref()
+                .is_some_and(|context| !asked.is_subset(&context.scope))
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the scope is wider than the one granted",
+            ));
+        }
         let (issued, grant) = self
             .core
             .rotate_refresh_token(client, presented, scope)

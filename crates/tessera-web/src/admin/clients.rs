@@ -259,7 +259,8 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
         }),
     };
     let jwks = input.jwks.and_then(|value| {
-        match serde_json::from_value::<tessera_oidc::jose::JwkSet>(value.clone()) {
+        // Parsed from text so that the size and key-count limits of untrusted sets apply.
+        match tessera_oidc::jose::JwkSet::parse(&value.to_string()) {
             Ok(set) if !set.keys.is_empty() => Some(value),
             Ok(_) => {
                 errors.push(FieldError::new("jwks", "needs at least one key"));

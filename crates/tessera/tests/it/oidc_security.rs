@@ -683,6 +683,19 @@ async fn a32_refresh_token_of_another_client_is_refused(server: TestServer) {
     .await
     .expect(400);
     assert_eq!(stolen.body["error"], "invalid_grant");
+    // A wider scope is refused without spending the token.
+    let wider = token_request(
+        &server,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("scope", "openid offline_access email"),
+        ],
+    )
+    .await
+    .expect(400);
+    assert_eq!(wider.body["error"], "invalid_scope");
     // The rightful client can still use it.
     token_request(
         &server,
