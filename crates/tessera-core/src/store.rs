@@ -9,7 +9,7 @@ use crate::attributes::AttributeSchema;
 use crate::email::Email;
 use crate::event::{Event, EventQuery};
 use crate::ids::{ApiTokenId, TenantId, UserId};
-pub use crate::oauth::store::OAuthStore;
+pub use crate::oauth::store::{ClientStore, GrantStore, OAuthStore, SessionStore};
 use crate::page::{Page, PageRequest};
 use crate::secret::SecretHash;
 use crate::tenant::{Domain, Tenant, TenantSlug};

@@ -1,5 +1,6 @@
-//! The storage port of the OpenID Connect provider, a part of `Store`. Like the rest of
-//! the store, each method is one unit of work: a change and its event commit together.
+//! The storage port of the OpenID Connect provider, a part of `Store`, in three parts:
+//! `ClientStore`, `SessionStore` and `GrantStore`; `OAuthStore` is all three. Like the rest
+//! of the store, each method is one unit of work: a change and its event commit together.
 
 use super::client::Client;
 use super::grant::{
@@ -18,8 +19,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// Relying parties and what the provider keeps about them: registered clients, the
+/// installation's signing keys, users' consents, and spent client assertions.
 #[async_trait]
-pub trait OAuthStore: Send + Sync {
+pub trait ClientStore: Send + Sync {
     // Clients
     async fn insert_client(&self, client: &Client, event: &Event) -> StoreResult<()>;
     /// Replaces the client if its stored version is `expected_version` (else `VersionConflict`).
@@ -50,6 +53,33 @@ pub trait OAuthStore: Send + Sync {
     /// Removes keys whose retirement is before `before`; returns how many.
     async fn delete_retired_signing_keys(&self, before: OffsetDateTime) -> StoreResult<u64>;
 
+    // Consents
+    async fn consent(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        client: ClientId,
+    ) -> StoreResult<Option<Consent>>;
+    /// Stores the consent, replacing an earlier one of the same user and client.
+    async fn put_consent(&self, consent: &Consent, event: &Event) -> StoreResult<()>;
+
+    // Client assertions
+    /// Records the digest of a client assertion's `jti` until `expires_at` (dropping
+    /// records that expired before `now`); false when the client used it before.
+    async fn remember_client_assertion(
+        &self,
+        tenant: TenantId,
+        client: ClientId,
+        jti_hash: &SecretHash,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+}
+
+/// Browser sign-in state: sessions and the clients that received tokens in them, pending
+/// authorization requests, and the credential and audit writes that go with signing in.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     // Sessions
     async fn insert_session(&self, session: &Session, event: &Event) -> StoreResult<()>;
     async fn session_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<Session>>;
@@ -90,6 +120,24 @@ pub trait OAuthStore: Send + Sync {
     /// Deletes the pending request; false when it was not there (used or never made).
     async fn delete_pending_authorization(&self, handle_hash: &SecretHash) -> StoreResult<bool>;
 
+    // Credentials and the audit trail
+    /// Replaces a user's password hash without a profile change (rehash on sign-in), only
+    /// if it is still `previous`: a password changed meanwhile is never overwritten.
+    async fn set_password_hash(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        previous: &PasswordHash,
+        hash: &PasswordHash,
+    ) -> StoreResult<()>;
+    /// Records an event that accompanies no change (e.g. a failed sign-in).
+    async fn insert_event(&self, event: &Event) -> StoreResult<()>;
+}
+
+/// What an authorization yields: codes, grants with their refresh and access tokens, and
+/// the purge of protocol state that can no longer be used.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
     // Authorization codes
     async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
     /// Marks the tenant's code consumed at `at` atomically: exactly one caller ever gets
@@ -164,43 +212,16 @@ pub trait OAuthStore: Send + Sync {
         at: OffsetDateTime,
     ) -> StoreResult<bool>;
 
-    // Consents
-    async fn consent(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        client: ClientId,
-    ) -> StoreResult<Option<Consent>>;
-    /// Stores the consent, replacing an earlier one of the same user and client.
-    async fn put_consent(&self, consent: &Consent, event: &Event) -> StoreResult<()>;
-
-    /// Records the digest of a client assertion's `jti` until `expires_at` (dropping
-    /// records that expired before `now`); false when the client used it before.
-    async fn remember_client_assertion(
-        &self,
-        tenant: TenantId,
-        client: ClientId,
-        jti_hash: &SecretHash,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> StoreResult<bool>;
-
+    // Maintenance
     /// Deletes protocol state that can no longer be used: pending requests and assertion
     /// records past their expiry, and codes, sessions, grants and tokens that expired (or
     /// ended, or were revoked) before `horizon`. Returns how many rows went.
     async fn purge_expired(&self, now: OffsetDateTime, horizon: OffsetDateTime)
     -> StoreResult<u64>;
-
-    // Credentials and the audit trail
-    /// Replaces a user's password hash without a profile change (rehash on sign-in), only
-    /// if it is still `previous`: a password changed meanwhile is never overwritten.
-    async fn set_password_hash(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        previous: &PasswordHash,
-        hash: &PasswordHash,
-    ) -> StoreResult<()>;
-    /// Records an event that accompanies no change (e.g. a failed sign-in).
-    async fn insert_event(&self, event: &Event) -> StoreResult<()>;
 }
+
+/// The whole storage port of the OpenID Connect provider, a supertrait of `Store`. Every
+/// type that implements the three parts implements it.
+pub trait OAuthStore: ClientStore + SessionStore + GrantStore {}
+
+impl<T: ClientStore + SessionStore + GrantStore + ?Sized> OAuthStore for T {}
