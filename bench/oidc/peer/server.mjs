@@ -1,12 +1,13 @@
 // The comparison peer of bench/oidc/run.sh: panva/oidc-provider configured as Tessera is in
 // the benchmark: one confidential client (client_secret_basic; client_credentials,
 // authorization_code and refresh_token), JWT access tokens (RFC 9068) signed with the
-// algorithm in BENCH_ALG (ES256, EdDSA or RS256), ID tokens with the client's default RS256,
+// algorithm in BENCH_ALG (ES256, EdDSA or RS256), ID tokens with BENCH_ID_TOKEN_ALG (RS256),
 // rotating refresh tokens, and the default in-memory adapter.
 //
 // Environment:
 //   PORT                   listen on 127.0.0.1:PORT (default 3000)
 //   BENCH_ALG              access token algorithm: ES256 (default), EdDSA or RS256
+//   BENCH_ID_TOKEN_ALG     the client's ID token algorithm: RS256 (default, as Tessera's)
 //   BENCH_CLIENT_ID        the client's id and secret (defaults below)
 //   BENCH_CLIENT_SECRET
 //   BENCH_SEED_REFRESH     how many refresh tokens to create at start (default 0), each on a
@@ -20,6 +21,7 @@ import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT || 3000);
 const alg = process.env.BENCH_ALG || 'ES256';
+const idTokenAlg = process.env.BENCH_ID_TOKEN_ALG || 'RS256';
 const clientId = process.env.BENCH_CLIENT_ID || 'bench';
 const clientSecret = process.env.BENCH_CLIENT_SECRET || 'bench-secret-0123456789abcdef0123456789';
 const seedRefresh = Number(process.env.BENCH_SEED_REFRESH || 0);
@@ -28,8 +30,10 @@ const issuer = `http://127.0.0.1:${port}`;
 const API = 'urn:tessera-bench:api';
 const API_SCOPE = 'api:read';
 
-if (!['ES256', 'EdDSA', 'RS256'].includes(alg)) {
-  throw new Error(`BENCH_ALG must be ES256, EdDSA or RS256 (got ${alg})`);
+for (const [name, value] of [['BENCH_ALG', alg], ['BENCH_ID_TOKEN_ALG', idTokenAlg]]) {
+  if (!['ES256', 'EdDSA', 'RS256'].includes(value)) {
+    throw new Error(`${name} must be ES256, EdDSA or RS256 (got ${value})`);
+  }
 }
 
 // One signing key per algorithm, made at start, as Tessera makes its own on first start.
@@ -49,6 +53,7 @@ const configuration = {
       client_id: clientId,
       client_secret: clientSecret,
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: idTokenAlg,
       grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1:9/cb'],

@@ -13,13 +13,19 @@ use std::time::{Duration, Instant};
 fn arg(index: usize, default: u32) -> u32 {
     std::env::args()
         .nth(index)
-        .map(|value| value.parse().unwrap_or_else(|_| panic!("argument {index} must be a number")))
+        .map(|value| {
+            value
+                .parse()
+                .unwrap_or_else(|_| panic!("argument {index} must be a number"))
+        })
         .unwrap_or(default)
 }
 
 fn main() {
-    let (memory_kib, iterations, parallelism, seconds) = (arg(1, 19_456), arg(2, 2), arg(3, 1), arg(4, 5));
-    let params = Params::new(memory_kib, iterations, parallelism, Some(32)).expect("argon2 parameters");
+    let (memory_kib, iterations, parallelism, seconds) =
+        (arg(1, 19_456), arg(2, 2), arg(3, 1), arg(4, 5));
+    let params =
+        Params::new(memory_kib, iterations, parallelism, Some(32)).expect("argon2 parameters");
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut memory = vec![Block::new(); params.block_count()];
     let salt = *b"bench-salt-16byt";
@@ -43,7 +49,11 @@ fn main() {
     let mut count: u64 = 0;
     let mut matches: u64 = 0;
     while start.elapsed() < budget {
-        let password = if count % 2 == 0 { &b"the stored password"[..] } else { &b"a wrong password"[..] };
+        let password = if count.is_multiple_of(2) {
+            &b"the stored password"[..]
+        } else {
+            &b"a wrong password"[..]
+        };
         matches += u64::from(verify(password));
         count += 1;
     }

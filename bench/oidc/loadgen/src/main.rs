@@ -46,17 +46,27 @@ impl Options {
     fn parse(args: &[String]) -> Self {
         let mut map = HashMap::new();
         for pair in args.chunks(2) {
-            let name = pair[0].strip_prefix("--").unwrap_or_else(|| fail(&format!("unexpected {}", pair[0])));
-            let value = pair.get(1).unwrap_or_else(|| fail(&format!("--{name} needs a value")));
+            let name = pair[0]
+                .strip_prefix("--")
+                .unwrap_or_else(|| fail(&format!("unexpected {}", pair[0])));
+            let value = pair
+                .get(1)
+                .unwrap_or_else(|| fail(&format!("--{name} needs a value")));
             map.insert(name.to_owned(), value.clone());
         }
         Self(map)
     }
     fn text(&self, name: &str) -> String {
-        self.0.get(name).cloned().unwrap_or_else(|| fail(&format!("--{name} is required")))
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| fail(&format!("--{name} is required")))
     }
     fn number(&self, name: &str, default: f64) -> f64 {
-        self.0.get(name).map_or(default, |v| v.parse().unwrap_or_else(|_| fail(&format!("--{name}: not a number"))))
+        self.0.get(name).map_or(default, |v| {
+            v.parse()
+                .unwrap_or_else(|_| fail(&format!("--{name}: not a number")))
+        })
     }
 }
 
@@ -81,11 +91,17 @@ struct Target {
 impl Target {
     fn new(options: &Options, needs_users: bool) -> Self {
         let base = options.text("url").trim_end_matches('/').to_owned();
-        let authority = base.strip_prefix("http://").unwrap_or_else(|| fail("--url must be http://host:port")).to_owned();
+        let authority = base
+            .strip_prefix("http://")
+            .unwrap_or_else(|| fail("--url must be http://host:port"))
+            .to_owned();
         let client = options.text("client");
-        let (client_id, _) = client.split_once(':').unwrap_or_else(|| fail("--client is ID:SECRET"));
+        let (client_id, _) = client
+            .split_once(':')
+            .unwrap_or_else(|| fail("--client is ID:SECRET"));
         let users = if needs_users {
-            let text = std::fs::read_to_string(options.text("users")).unwrap_or_else(|e| fail(&format!("--users: {e}")));
+            let text = std::fs::read_to_string(options.text("users"))
+                .unwrap_or_else(|e| fail(&format!("--users: {e}")));
             text.lines()
                 .filter_map(|line| line.split_once('\t'))
                 .map(|(email, password)| (email.to_owned(), password.to_owned()))
@@ -99,7 +115,11 @@ impl Target {
             basic: format!("Basic {}", STANDARD.encode(&client)),
             client_id: client_id.to_owned(),
             redirect_uri: options.0.get("redirect-uri").cloned().unwrap_or_default(),
-            token_path: options.0.get("token-path").cloned().unwrap_or_else(|| "/oauth2/token".to_owned()),
+            token_path: options
+                .0
+                .get("token-path")
+                .cloned()
+                .unwrap_or_else(|| "/oauth2/token".to_owned()),
             users,
         }
     }
@@ -122,7 +142,10 @@ struct Connection {
 
 impl Connection {
     fn new(target: &Target) -> Self {
-        Self { authority: target.authority.clone(), sender: None }
+        Self {
+            authority: target.authority.clone(),
+            sender: None,
+        }
     }
 
     async fn sender(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, Error> {
@@ -131,21 +154,35 @@ impl Connection {
             None => false,
         };
         if !usable {
-            let stream = TcpStream::connect(&self.authority).await.map_err(|e| format!("connect: {e}"))?;
+            let stream = TcpStream::connect(&self.authority)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
             stream.set_nodelay(true).map_err(|e| e.to_string())?;
-            let (sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("handshake: {e}"))?;
+            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| format!("handshake: {e}"))?;
             tokio::spawn(connection);
             self.sender = Some(sender);
         }
-        self.sender.as_mut().ok_or_else(|| "no connection".to_owned())
+        self.sender
+            .as_mut()
+            .ok_or_else(|| "no connection".to_owned())
     }
 
     /// One request; `form` makes it a POST of `application/x-www-form-urlencoded`.
-    async fn send(&mut self, path: &str, headers: &[(&str, &str)], form: Option<String>) -> Result<Response, Error> {
+    async fn send(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: Option<String>,
+    ) -> Result<Response, Error> {
         let authority = self.authority.clone();
         let mut request = Request::builder()
-            .method(if form.is_some() { Method::POST } else { Method::GET })
+            .method(if form.is_some() {
+                Method::POST
+            } else {
+                Method::GET
+            })
             .uri(path)
             .header("host", authority);
         for (name, value) in headers {
@@ -154,14 +191,37 @@ impl Connection {
         if form.is_some() {
             request = request.header("content-type", "application/x-www-form-urlencoded");
         }
-        let request = request.body(Full::new(Bytes::from(form.unwrap_or_default()))).map_err(|e| e.to_string())?;
-        let response = self.sender().await?.send_request(request).await.map_err(|e| format!("request: {e}"))?;
+        let request = request
+            .body(Full::new(Bytes::from(form.unwrap_or_default())))
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .sender()
+            .await?
+            .send_request(request)
+            .await
+            .map_err(|e| format!("request: {e}"))?;
         let status = response.status().as_u16();
-        let header = |name| response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok().map(str::to_owned));
+        let header = |name| {
+            response
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        };
         let location = header("location").next();
         let set_cookies = header("set-cookie").collect();
-        let body = response.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes();
-        Ok(Response { status, location, set_cookies, body })
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e}"))?
+            .to_bytes();
+        Ok(Response {
+            status,
+            location,
+            set_cookies,
+            body,
+        })
     }
 }
 
@@ -177,7 +237,9 @@ fn percent(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -196,7 +258,9 @@ fn unpercent(value: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
         match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
             (b'%', Some(byte)) => {
                 out.push(byte);
@@ -246,7 +310,10 @@ struct Window {
 impl Window {
     fn new(warmup: f64, duration: f64) -> Self {
         let from = Instant::now() + Duration::from_secs_f64(warmup);
-        Self { from, to: from + Duration::from_secs_f64(duration) }
+        Self {
+            from,
+            to: from + Duration::from_secs_f64(duration),
+        }
     }
     fn seconds(&self) -> f64 {
         (self.to - self.from).as_secs_f64()
@@ -307,13 +374,21 @@ fn step(name: &str, response: &Response, expected: u16) -> Result<(), Failure> {
     } else {
         let body = String::from_utf8_lossy(&response.body);
         let excerpt: String = body.chars().take(160).collect();
-        Err(Failure::Other(format!("{name}: HTTP {} {}", response.status, excerpt.replace('\n', " "))))
+        Err(Failure::Other(format!(
+            "{name}: HTTP {} {}",
+            response.status,
+            excerpt.replace('\n', " ")
+        )))
     }
 }
 
 fn path_of(target: &Target, location: Option<&String>) -> Result<String, Failure> {
-    let location = location.ok_or_else(|| Failure::Other("redirect without Location".to_owned()))?;
-    Ok(location.strip_prefix(&target.base).unwrap_or(location).to_owned())
+    let location =
+        location.ok_or_else(|| Failure::Other("redirect without Location".to_owned()))?;
+    Ok(location
+        .strip_prefix(&target.base)
+        .unwrap_or(location)
+        .to_owned())
 }
 
 /// A browser's cookie jar for one flow: name → value, sent back as one `Cookie` header.
@@ -325,12 +400,17 @@ impl Jar {
         for cookie in &response.set_cookies {
             let pair = cookie.split(';').next().unwrap_or("");
             if let Some((name, value)) = pair.split_once('=') {
-                self.0.insert(name.trim().to_owned(), value.trim().to_owned());
+                self.0
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
             }
         }
     }
     fn header(&self) -> String {
-        self.0.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -339,11 +419,19 @@ fn hidden_input(body: &[u8], name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&#x2f;", "/").replace("&amp;", "&"))
+    Some(
+        html[start..end]
+            .replace("&#x2f;", "/")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// One complete sign-in with the user's password; returns the refresh token.
-async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, String)) -> Result<String, Failure> {
+async fn sign_in(
+    connection: &mut Connection,
+    target: &Target,
+    user: &(String, String),
+) -> Result<String, Failure> {
     let other = Failure::Other;
     let verifier = random_token();
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -363,7 +451,10 @@ async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, S
     );
     let mut jar = Jar::default();
     // 1. The authorization request: a redirect to the login page.
-    let response = connection.send(&authorize, &[], None).await.map_err(other)?;
+    let response = connection
+        .send(&authorize, &[], None)
+        .await
+        .map_err(other)?;
     step("authorize", &response, 303)?;
     let login = path_of(target, response.location.as_ref())?;
     let handle = query_value(&login, "auth").ok_or_else(|| other("no auth handle".to_owned()))?;
@@ -371,16 +462,28 @@ async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, S
     let response = connection.send(&login, &[], None).await.map_err(other)?;
     step("login page", &response, 200)?;
     jar.take(&response);
-    let csrf = hidden_input(&response.body, "csrf").ok_or_else(|| other("no csrf input".to_owned()))?;
+    let csrf =
+        hidden_input(&response.body, "csrf").ok_or_else(|| other("no csrf input".to_owned()))?;
     // 3. The email step: the password page.
     let cookies = jar.header();
     let form = encode(&[("csrf", &csrf), ("auth", &handle), ("email", &user.0)]);
-    let response = connection.send("/login", &[("cookie", &cookies)], Some(form)).await.map_err(other)?;
+    let response = connection
+        .send("/login", &[("cookie", &cookies)], Some(form))
+        .await
+        .map_err(other)?;
     step("email step", &response, 200)?;
     // 4. The password step: Argon2id, a new session, a redirect to continue.
-    let form = encode(&[("csrf", &csrf), ("auth", &handle), ("email", &user.0), ("password", &user.1)]);
+    let form = encode(&[
+        ("csrf", &csrf),
+        ("auth", &handle),
+        ("email", &user.0),
+        ("password", &user.1),
+    ]);
     let started = Instant::now();
-    let response = connection.send("/login/password", &[("cookie", &cookies)], Some(form)).await.map_err(other)?;
+    let response = connection
+        .send("/login/password", &[("cookie", &cookies)], Some(form))
+        .await
+        .map_err(other)?;
     if response.status == 503 {
         return Err(Failure::Busy(started.elapsed()));
     }
@@ -389,13 +492,19 @@ async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, S
     let resume = path_of(target, response.location.as_ref())?;
     // 5. Continue: the redirect to the client with the code.
     let cookies = jar.header();
-    let response = connection.send(&resume, &[("cookie", &cookies)], None).await.map_err(other)?;
+    let response = connection
+        .send(&resume, &[("cookie", &cookies)], None)
+        .await
+        .map_err(other)?;
     step("continue", &response, 303)?;
     let callback = response.location.unwrap_or_default();
     if query_value(&callback, "state").as_deref() != Some(state.as_str()) {
-        return Err(other(format!("continue: no code for the client: {callback}")));
+        return Err(other(format!(
+            "continue: no code for the client: {callback}"
+        )));
     }
-    let code = query_value(&callback, "code").ok_or_else(|| other(format!("no code in {callback}")))?;
+    let code =
+        query_value(&callback, "code").ok_or_else(|| other(format!("no code in {callback}")))?;
     // 6. The token request.
     let form = encode(&[
         ("grant_type", "authorization_code"),
@@ -403,9 +512,17 @@ async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, S
         ("redirect_uri", &target.redirect_uri),
         ("code_verifier", &verifier),
     ]);
-    let response = connection.send(&target.token_path, &[("authorization", &target.basic)], Some(form)).await.map_err(other)?;
+    let response = connection
+        .send(
+            &target.token_path,
+            &[("authorization", &target.basic)],
+            Some(form),
+        )
+        .await
+        .map_err(other)?;
     step("token", &response, 200)?;
-    json_field(&response.body, "refresh_token").ok_or_else(|| other("token: no refresh_token".to_owned()))
+    json_field(&response.body, "refresh_token")
+        .ok_or_else(|| other("token: no refresh_token".to_owned()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,11 +532,22 @@ async fn sign_in(connection: &mut Connection, target: &Target, user: &(String, S
 async fn refresh(options: &Options) {
     let target = Arc::new(Target::new(options, false));
     let concurrency = options.number("concurrency", 16.0) as usize;
-    let window = Window::new(options.number("warmup", 2.0), options.number("duration", 10.0));
-    let text = std::fs::read_to_string(options.text("tokens")).unwrap_or_else(|e| fail(&format!("--tokens: {e}")));
-    let tokens: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let window = Window::new(
+        options.number("warmup", 2.0),
+        options.number("duration", 10.0),
+    );
+    let text = std::fs::read_to_string(options.text("tokens"))
+        .unwrap_or_else(|e| fail(&format!("--tokens: {e}")));
+    let tokens: Vec<String> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
     if tokens.len() < concurrency {
-        fail(&format!("{} tokens for {concurrency} workers", tokens.len()));
+        fail(&format!(
+            "{} tokens for {concurrency} workers",
+            tokens.len()
+        ));
     }
     let mut workers = Vec::new();
     for mut token in tokens.into_iter().take(concurrency) {
@@ -430,20 +558,31 @@ async fn refresh(options: &Options) {
             while Instant::now() < window.to {
                 let form = encode(&[("grant_type", "refresh_token"), ("refresh_token", &token)]);
                 let started = Instant::now();
-                let answer = connection.send(&target.token_path, &[("authorization", &target.basic)], Some(form)).await;
+                let answer = connection
+                    .send(
+                        &target.token_path,
+                        &[("authorization", &target.basic)],
+                        Some(form),
+                    )
+                    .await;
                 match answer {
-                    Ok(response) if response.status == 200 => match json_field(&response.body, "refresh_token") {
-                        Some(next) => {
-                            token = next;
-                            recorder.ok(window, started);
+                    Ok(response) if response.status == 200 => {
+                        match json_field(&response.body, "refresh_token") {
+                            Some(next) => {
+                                token = next;
+                                recorder.ok(window, started);
+                            }
+                            None => {
+                                recorder.error("200 without refresh_token: chain ended".to_owned());
+                                break;
+                            }
                         }
-                        None => {
-                            recorder.error("200 without refresh_token: chain ended".to_owned());
-                            break;
-                        }
-                    },
+                    }
                     Ok(response) => {
-                        let body = String::from_utf8_lossy(&response.body).chars().take(120).collect::<String>();
+                        let body = String::from_utf8_lossy(&response.body)
+                            .chars()
+                            .take(120)
+                            .collect::<String>();
                         recorder.error(format!("HTTP {} {body}: chain ended", response.status));
                         break;
                     }
@@ -475,7 +614,9 @@ async fn refresh(options: &Options) {
 async fn grants(options: &Options) {
     let target = Arc::new(Target::new(options, true));
     let count = options.number("count", 16.0) as usize;
-    let concurrency = (options.number("concurrency", 4.0) as usize).min(count).max(1);
+    let concurrency = (options.number("concurrency", 4.0) as usize)
+        .min(count)
+        .max(1);
     let mut workers = Vec::new();
     for worker in 0..concurrency {
         let target = Arc::clone(&target);
@@ -497,7 +638,8 @@ async fn grants(options: &Options) {
     for worker in workers {
         tokens.extend(worker.await.unwrap_or_default());
     }
-    std::fs::write(options.text("out"), tokens.join("\n") + "\n").unwrap_or_else(|e| fail(&format!("--out: {e}")));
+    std::fs::write(options.text("out"), tokens.join("\n") + "\n")
+        .unwrap_or_else(|e| fail(&format!("--out: {e}")));
     println!("RESULT grants={}", tokens.len());
 }
 
@@ -505,7 +647,10 @@ async fn grants(options: &Options) {
 async fn signin(options: &Options) {
     let target = Arc::new(Target::new(options, true));
     let concurrency = options.number("concurrency", 4.0) as usize;
-    let window = Window::new(options.number("warmup", 2.0), options.number("duration", 10.0));
+    let window = Window::new(
+        options.number("warmup", 2.0),
+        options.number("duration", 10.0),
+    );
     let mut workers = Vec::new();
     for worker in 0..concurrency {
         let target = Arc::clone(&target);
