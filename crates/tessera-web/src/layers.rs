@@ -13,7 +13,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
@@ -42,7 +42,10 @@ pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
                     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // The response line above already carries the status; an ERROR line for each
+                // deliberate 503 would flood the log exactly when the server is busiest.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

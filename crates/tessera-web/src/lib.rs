@@ -15,7 +15,7 @@ mod problem;
 mod serve;
 mod tenant;
 
-pub use metrics::install_metrics_recorder;
+pub use metrics::{install_metrics_recorder, spawn_metrics_upkeep};
 pub use serve::serve;
 
 use axum::Router;

@@ -30,6 +30,18 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
         .clone()
 }
 
+/// Folds recorded histogram samples into their buckets every few seconds; without it the
+/// samples pile up in memory until `/metrics` is scraped.
+pub fn spawn_metrics_upkeep(handle: PrometheusHandle) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            interval.tick().await;
+            handle.run_upkeep();
+        }
+    })
+}
+
 /// Counts the request and records its latency under its route template, never the raw path
 /// (which would hold ids and explode the number of series).
 pub async fn record_request(request: Request, next: Next) -> Response {

@@ -155,6 +155,7 @@ pub async fn run(
     );
     let header_read_timeout = state.settings.header_read_timeout;
     let purge = tokio::spawn(purge_expired_state(state.core.clone()));
+    let upkeep = tessera_web::spawn_metrics_upkeep(state.metrics.clone());
     let keys = tokio::spawn(key_maintenance(
         state.provider.keys().clone(),
         settings.key_rotation_days,
@@ -168,6 +169,7 @@ pub async fn run(
     .await;
     keys.abort();
     purge.abort();
+    upkeep.abort();
     tracing::info!("tessera stopped");
     Ok(())
 }
