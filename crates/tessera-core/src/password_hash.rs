@@ -1,5 +1,5 @@
 //! Password hashes handed to Tessera from elsewhere (the admin API, later imports), kept as
-//! PHC strings. Verification and Argon2id hashing come with the login flow; here the string
+//! PHC strings. Verification and Argon2id hashing live in `crate::password`; here the string
 //! is only checked for shape so that nothing unusable is stored.
 
 use std::fmt;

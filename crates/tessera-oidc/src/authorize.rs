@@ -97,12 +97,11 @@ pub fn parse(
             "The application did not say where to send you back (redirect_uri is missing).".into(),
         ));
     };
-    let Some(redirect_uri) = client.metadata.redirect_uri(requested_uri) else {
+    if client.metadata.redirect_uri(requested_uri).is_none() {
         return Err(AuthorizeError::Page(
             "The application asked to send you back to an address it has not registered.".into(),
         ));
-    };
-    let _ = redirect_uri;
+    }
     let state = params.get("state").map(|s| (*s).to_owned());
     let response_mode = match params.get("response_mode").copied() {
         None | Some("query") => ResponseMode::Query,
