@@ -4,7 +4,8 @@
 //! has expired (A29).
 
 use crate::jose::{Algorithm, JwkSet, SigningKey};
-use std::sync::{Arc, RwLock};
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tessera_core::Core;
 use tessera_core::error::CoreError;
 use tessera_core::oauth::client::SigningAlgorithm;
@@ -35,6 +36,25 @@ pub enum KeyRingError {
 #[derive(Debug)]
 struct Loaded {
     keys: Vec<(SigningKeyRecord, Arc<SigningKey>)>,
+    /// The `/jwks` document of these keys, made once: it is fetched far more often than
+    /// keys change.
+    jwks: Mutex<Option<PublishedJwks>>,
+}
+
+#[derive(Debug, Clone)]
+struct PublishedJwks {
+    json: Bytes,
+    /// When a key retires and the document changes; `None`: not before a reload.
+    until: Option<OffsetDateTime>,
+}
+
+impl Loaded {
+    fn new(keys: Vec<(SigningKeyRecord, Arc<SigningKey>)>) -> Self {
+        Self {
+            keys,
+            jwks: Mutex::new(None),
+        }
+    }
 }
 
 /// The installation's signing keys.
@@ -63,7 +83,7 @@ impl KeyRing {
         let ring = Self {
             core,
             sealing: Arc::new(sealing),
-            loaded: Arc::new(RwLock::new(Arc::new(Loaded { keys: Vec::new() }))),
+            loaded: Arc::new(RwLock::new(Arc::new(Loaded::new(Vec::new())))),
         };
         ring.reload().await?;
         let now = ring.core.clock().now();
@@ -96,7 +116,7 @@ impl KeyRing {
                 .map_err(|e| KeyRingError::Key(e.to_string()))?;
             keys.push((record, Arc::new(key)));
         }
-        let loaded = Arc::new(Loaded { keys });
+        let loaded = Arc::new(Loaded::new(keys));
         if let Ok(mut slot) = self.loaded.write() {
             *slot = loaded;
         }
@@ -133,6 +153,40 @@ impl KeyRing {
                 .map(|(_, key)| key.public_jwk())
                 .collect(),
         }
+    }
+
+    /// The published keys as the serialised `/jwks` document, rebuilt only when the keys
+    /// are reloaded or one of them retires.
+    pub fn jwks_document(&self) -> Result<Bytes, KeyRingError> {
+        let now = self.core.clock().now();
+        let loaded = self.snapshot();
+        let mut slot = loaded.jwks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(published) = slot.as_ref()
+            && published.until.is_none_or(|until| now < until)
+        {
+            return Ok(published.json.clone());
+        }
+        let set = JwkSet {
+            keys: loaded
+                .keys
+                .iter()
+                .filter(|(record, _)| record.is_published(now))
+                .map(|(_, key)| key.public_jwk())
+                .collect(),
+        };
+        let json =
+            Bytes::from(serde_json::to_vec(&set).map_err(|e| KeyRingError::Key(e.to_string()))?);
+        let until = loaded
+            .keys
+            .iter()
+            .filter_map(|(record, _)| record.retires_at)
+            .filter(|at| *at > now)
+            .min();
+        *slot = Some(PublishedJwks {
+            json: json.clone(),
+            until,
+        });
+        Ok(json)
     }
 
     /// Starts the successor of every key older than `rotate_after`, signing from

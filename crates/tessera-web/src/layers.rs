@@ -2,16 +2,18 @@
 //! body limits, timeouts, panic safety and security headers.
 
 use crate::HttpSettings;
-use crate::metrics::record_request;
+use crate::metrics::RequestMeasure;
 use crate::problem::ApiError;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -31,9 +33,7 @@ pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
             // The panic message may quote request data: it is logged by the panic hook, not sent.
             ApiError::internal("a handler panicked").into_response()
         }))
-        .layer(middleware::from_fn(record_request))
-        .layer(middleware::from_fn(bare_errors_as_problems))
-        .layer(middleware::from_fn(move |request: Request, next: Next| security_headers(request, next, hsts)))
+        .layer(middleware::from_fn(move |request: Request, next: Next| every_response(request, next, hsts)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             // Only the method and path are logged: query strings and headers may hold secrets.
@@ -47,13 +47,22 @@ pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
                 // deliberate 503 would flood the log exactly when the server is busiest.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
 }
 
-/// Error answers made by layers (body limit, timeout) carry no body of ours: give them the
-/// problem-details body every client of the API expects.
-async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// What every response gets, in one layer (each layer costs allocations per request): the
+/// problem-details body for errors made by layers, the security headers, and its metrics.
+async fn every_response(request: Request, next: Next, hsts: bool) -> Response {
+    let measure = RequestMeasure::start(&request);
+    let mut response = problem_body_for_bare_errors(next.run(request).await);
+    security_headers(response.headers_mut(), hsts);
+    measure.record(response.status());
+    response
+}
+
+/// Error answers made by layers (body limit, timeout, panic) carry no body of ours: give
+/// them the problem-details body every client of the API expects.
+fn problem_body_for_bare_errors(response: Response) -> Response {
     // Handlers answer in their surface's own format (problem details, OAuth JSON, HTML
     // pages); only the bare or plain-text answers of layers are rewritten.
     let made_by_a_layer = response
@@ -84,9 +93,7 @@ async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
 }
 
 /// Headers that every response carries unless the handler chose otherwise (A20).
-async fn security_headers(request: Request, next: Next, hsts: bool) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+fn security_headers(headers: &mut HeaderMap, hsts: bool) {
     let defaults: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -107,5 +114,19 @@ async fn security_headers(request: Request, next: Next, hsts: bool) -> Response 
             .entry(header::STRICT_TRANSPORT_SECURITY)
             .or_insert(HSTS);
     }
-    response
+}
+
+/// A random UUID per request, drawn from the thread's CSPRNG: the `uuid` crate's own v4
+/// makes a `getrandom` system call for each one.
+#[derive(Debug, Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = uuid::Uuid::encode_buffer();
+        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+            .ok()
+            .map(RequestId::new)
+    }
 }

@@ -58,14 +58,45 @@ pub trait Outbound: Send + Sync + std::fmt::Debug {
     fn send_logout_tokens(&self, notices: Vec<tessera_oidc::provider::LogoutNotice>);
 }
 
-/// What every handler can reach.
+/// What every handler can reach. axum clones the state for each request, so it is one
+/// reference count around [`AppParts`].
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    parts: AppParts,
+    public_url: oidc::PublicUrl,
+}
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct AppParts {
     pub core: Core,
     pub provider: tessera_oidc::provider::Provider,
     pub outbound: Arc<dyn Outbound>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub settings: Arc<HttpSettings>,
+}
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        let public_url = oidc::PublicUrl::parse(&parts.settings.public_url);
+        Self(Arc::new(Shared { parts, public_url }))
+    }
+
+    /// The public URL, taken apart once.
+    pub(crate) fn public_url(&self) -> &oidc::PublicUrl {
+        &self.0.public_url
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0.parts
+    }
 }
 
 /// The whole HTTP application: every surface's routes, the tenant prefix handling and the

@@ -1,8 +1,8 @@
 //! Prometheus metrics: request counts and latencies per route, database pool gauges.
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::StatusCode;
+use metrics::SharedString;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -42,20 +42,61 @@ pub fn spawn_metrics_upkeep(handle: PrometheusHandle) -> tokio::task::JoinHandle
     })
 }
 
-/// Counts the request and records its latency under its route template, never the raw path
+/// Counts a request and records its latency under its route template, never the raw path
 /// (which would hold ids and explode the number of series).
-pub async fn record_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("tessera_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("tessera_http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
-    response
+pub struct RequestMeasure {
+    started: Instant,
+    method: SharedString,
+    route: SharedString,
+}
+
+impl RequestMeasure {
+    pub fn start(request: &Request) -> Self {
+        let method = match request.method().as_str() {
+            // The usual methods need no allocation.
+            known @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => {
+                SharedString::const_str(static_method(known))
+            }
+            other => SharedString::from(other.to_owned()),
+        };
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(SharedString::const_str("unmatched"), |p| {
+                SharedString::from(p.as_str().to_owned())
+            });
+        Self {
+            started: Instant::now(),
+            method,
+            route,
+        }
+    }
+
+    pub fn record(self, status: StatusCode) {
+        let labels = [("method", self.method), ("route", self.route)];
+        metrics::histogram!("tessera_http_request_duration_seconds", &labels)
+            .record(self.started.elapsed().as_secs_f64());
+        let [method, route] = labels;
+        metrics::counter!(
+            "tessera_http_requests_total",
+            "method" => method.1,
+            "route" => route.1,
+            "status" => status.as_str().to_owned()
+        )
+        .increment(1);
+    }
+}
+
+fn static_method(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        _ => "OPTIONS",
+    }
 }
 
 /// Publishes the pool figures; called just before each scrape.

@@ -14,7 +14,7 @@ use tessera_core::secret::SecretHash;
 use tessera_oidc::keys::KeyRing;
 use tessera_oidc::provider::{Provider, ProviderSettings};
 use tessera_store::StoreOptions;
-use tessera_web::{AppState, HttpSettings};
+use tessera_web::{AppParts, AppState, HttpSettings};
 use tokio::net::TcpListener;
 
 /// Builds the application state: opens (and migrates) the database, makes sure the default
@@ -45,10 +45,15 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     };
     let passwords = PasswordHasher::start(settings.argon2, workers, settings.password_queue)
         .context("cannot start the password hashers")?;
-    let core = Core::start(store, Arc::new(SystemClock), bootstrap)
-        .await
-        .context("cannot start the services")?
-        .with_passwords(passwords, PasswordPolicy::default());
+    let core = Core::with_passwords(
+        store,
+        Arc::new(SystemClock),
+        bootstrap,
+        passwords,
+        PasswordPolicy::default(),
+    )
+    .await
+    .context("cannot start the services")?;
     let sealing = sealing_key(settings)?;
     let keys = KeyRing::start(core.clone(), sealing)
         .await
@@ -68,7 +73,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         header_read_timeout: settings.header_read_timeout,
         public_url: settings.public_url.clone(),
     };
-    Ok(AppState {
+    Ok(AppState::new(AppParts {
         core,
         provider,
         outbound: Arc::new(crate::outbound::OutboundHttp::new(
@@ -76,7 +81,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         )?),
         metrics: tessera_web::install_metrics_recorder(),
         settings: Arc::new(http),
-    })
+    }))
 }
 
 /// The key that seals signing keys at rest: from configuration, else from the key file in

@@ -40,7 +40,7 @@ impl Core {
         metadata: ClientMetadata,
     ) -> Result<RegisteredClient, CoreError> {
         metadata.validate()?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let secret = new_secret(&metadata);
         let client = Client {
             id: ClientId::new_at(now),
@@ -59,12 +59,13 @@ impl Core {
             subject(client.id),
             json!({"auth_method": client.metadata.token_endpoint_auth_method.as_str()}),
         );
-        self.store.insert_client(&client, &event).await?;
+        self.parts.store.insert_client(&client, &event).await?;
         Ok(RegisteredClient { client, secret })
     }
 
     pub async fn get_client(&self, auth: &Authorized, id: ClientId) -> Result<Client, CoreError> {
-        self.store
+        self.parts
+            .store
             .client_by_id(auth.tenant_id(), id)
             .await?
             .ok_or(CoreError::NotFound("client"))
@@ -79,7 +80,7 @@ impl Core {
         let Ok(id) = client_id.parse::<ClientId>() else {
             return Ok(None);
         };
-        Ok(self.store.client_by_id(tenant, id).await?)
+        Ok(self.parts.store.client_by_id(tenant, id).await?)
     }
 
     pub async fn list_clients(
@@ -87,7 +88,11 @@ impl Core {
         auth: &Authorized,
         page: PageRequest,
     ) -> Result<Page<Client>, CoreError> {
-        Ok(self.store.list_clients(auth.tenant_id(), page).await?)
+        Ok(self
+            .parts
+            .store
+            .list_clients(auth.tenant_id(), page)
+            .await?)
     }
 
     /// Replaces the metadata. Changing to a secret-based method from one without a secret
@@ -110,7 +115,7 @@ impl Core {
                 }
                 (_, false) => (None, None),
             };
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let client = Client {
                 secret_hash,
                 metadata: metadata.clone(),
@@ -132,7 +137,8 @@ impl Core {
                 subject(id),
                 json!({}),
             );
-            self.store
+            self.parts
+                .store
                 .update_client(&client, current.version, &event)
                 .await?;
             Ok(RegisteredClient { client, secret })
@@ -154,7 +160,7 @@ impl Core {
                     "this client authenticates without a secret",
                 ));
             };
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let client = Client {
                 secret_hash: Some(SecretHash::of(&secret)),
                 updated_at: now,
@@ -169,7 +175,8 @@ impl Core {
                 subject(id),
                 json!({}),
             );
-            self.store
+            self.parts
+                .store
                 .update_client(&client, current.version, &event)
                 .await?;
             Ok(RegisteredClient {
@@ -187,8 +194,9 @@ impl Core {
         jti: &str,
         expires_at: time::OffsetDateTime,
     ) -> Result<bool, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         Ok(self
+            .parts
             .store
             .remember_client_assertion(
                 client.tenant_id,
@@ -202,7 +210,7 @@ impl Core {
 
     /// Deletes the client; every grant and token it holds stops working.
     pub async fn delete_client(&self, auth: &Authorized, id: ClientId) -> Result<(), CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let event = Event::new(
             auth.tenant_id(),
             now,
@@ -212,6 +220,7 @@ impl Core {
             json!({}),
         );
         if self
+            .parts
             .store
             .delete_client(auth.tenant_id(), id, now, &event)
             .await?

@@ -24,6 +24,7 @@ impl Core {
             return Err(CoreError::invalid("type", "at most 50 event types"));
         }
         Ok(self
+            .parts
             .store
             .list_events(auth.tenant_id(), query, page)
             .await?)

@@ -77,7 +77,7 @@ impl Core {
         parameters: serde_json::Value,
         lifetime: Duration,
     ) -> Result<SecretString, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let handle = generate_secret(PENDING_PREFIX);
         let pending = PendingAuthorization {
             handle_hash: SecretHash::of(&handle),
@@ -87,7 +87,10 @@ impl Core {
             created_at: now,
             expires_at: now + lifetime,
         };
-        self.store.insert_pending_authorization(&pending).await?;
+        self.parts
+            .store
+            .insert_pending_authorization(&pending)
+            .await?;
         Ok(handle)
     }
 
@@ -98,15 +101,15 @@ impl Core {
         handle: &str,
     ) -> Result<Option<PendingAuthorization>, CoreError> {
         let hash = SecretHash::of_str(handle);
-        let pending = self.store.pending_authorization(&hash).await?;
-        let now = self.clock.now();
+        let pending = self.parts.store.pending_authorization(&hash).await?;
+        let now = self.parts.clock.now();
         Ok(pending.filter(|p| p.tenant_id == tenant && now < p.expires_at))
     }
 
     /// Removes a pending request; false when another request used it first.
     pub async fn finish_pending_authorization(&self, handle: &str) -> Result<bool, CoreError> {
         let hash = SecretHash::of_str(handle);
-        Ok(self.store.delete_pending_authorization(&hash).await?)
+        Ok(self.parts.store.delete_pending_authorization(&hash).await?)
     }
 
     /// Issues a code and remembers the client in the session for back-channel logout.
@@ -114,7 +117,7 @@ impl Core {
         &self,
         new: NewAuthorizationCode,
     ) -> Result<SecretString, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let code = generate_secret(CODE_PREFIX);
         let session = new.context.session_id;
         let record = AuthorizationCode {
@@ -130,9 +133,10 @@ impl Core {
             expires_at: now + CODE_LIFETIME,
             consumed_at: None,
         };
-        self.store.insert_authorization_code(&record).await?;
+        self.parts.store.insert_authorization_code(&record).await?;
         if let Some(session) = session {
-            self.store
+            self.parts
+                .store
                 .add_session_client(session, new.client_id)
                 .await?;
         }
@@ -145,8 +149,9 @@ impl Core {
         tenant: TenantId,
         code: &str,
     ) -> Result<Option<AuthorizationCode>, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         match self
+            .parts
             .store
             .redeem_authorization_code(tenant, &SecretHash::of_str(code), now)
             .await?
@@ -161,7 +166,8 @@ impl Core {
                     grant_subject(code.grant_id),
                     json!({"client_id": code.client_id.to_string()}),
                 );
-                self.store
+                self.parts
+                    .store
                     .revoke_grant(tenant, code.client_id, code.grant_id, now, &event)
                     .await?;
                 Ok(None)
@@ -177,7 +183,7 @@ impl Core {
         code: &AuthorizationCode,
         with_refresh: bool,
     ) -> Result<IssuedTokens, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let lifetimes = client.metadata.lifetimes;
         let grant = Grant {
             id: code.grant_id,
@@ -216,6 +222,7 @@ impl Core {
             }),
         );
         match self
+            .parts
             .store
             .insert_grant(&grant, refresh.as_ref(), &access, &event)
             .await
@@ -237,7 +244,7 @@ impl Core {
         client: &Client,
         scope: BTreeSet<String>,
     ) -> Result<AccessTokenRecord, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let lifetime = Duration::seconds(client.metadata.lifetimes.access_token.into());
         let access = AccessTokenRecord {
             jti: crate::ids::uuid_v7_at(now),
@@ -258,7 +265,10 @@ impl Core {
             format!("client:{}", client.id),
             json!({"grant_type": "client_credentials", "jti": access.jti.to_string()}),
         );
-        self.store.insert_access_token(&access, &event).await?;
+        self.parts
+            .store
+            .insert_access_token(&access, &event)
+            .await?;
         Ok(access)
     }
 
@@ -271,8 +281,8 @@ impl Core {
         scope: Option<BTreeSet<String>>,
     ) -> Result<Option<(IssuedTokens, Grant)>, CoreError> {
         let hash = SecretHash::of_str(presented);
-        let now = self.clock.now();
-        let Some((_, grant)) = self.store.refresh_token(&hash).await? else {
+        let now = self.parts.clock.now();
+        let Some((_, grant)) = self.parts.store.refresh_token(&hash).await? else {
             return Ok(None);
         };
         if grant.client_id != client.id || grant.tenant_id != client.tenant_id {
@@ -309,6 +319,7 @@ impl Core {
             json!({"client_id": client.id.to_string()}),
         );
         match self
+            .parts
             .store
             .rotate_refresh_token(&hash, now, &next, &access, &event)
             .await?
@@ -332,7 +343,8 @@ impl Core {
                     grant_subject(grant.id),
                     json!({"client_id": client.id.to_string()}),
                 );
-                self.store
+                self.parts
+                    .store
                     .revoke_grant(grant.tenant_id, grant.client_id, grant.id, now, &event)
                     .await?;
                 Ok(None)
@@ -347,8 +359,9 @@ impl Core {
         tenant: TenantId,
         presented: &str,
     ) -> Result<Option<(RefreshToken, Grant)>, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let found = self
+            .parts
             .store
             .refresh_token(&SecretHash::of_str(presented))
             .await?;
@@ -364,8 +377,8 @@ impl Core {
         tenant: TenantId,
         jti: Uuid,
     ) -> Result<Option<AccessTokenRecord>, CoreError> {
-        let now = self.clock.now();
-        let found = self.store.access_token(tenant, jti).await?;
+        let now = self.parts.clock.now();
+        let found = self.parts.store.access_token(tenant, jti).await?;
         Ok(found.and_then(|(record, grant)| {
             let live = record.revoked_at.is_none()
                 && now < record.expires_at
@@ -376,7 +389,7 @@ impl Core {
 
     /// Revokes a grant (RFC 7009 revocation of a refresh token revokes its family).
     pub async fn revoke_grant(&self, grant: &Grant, actor: &Actor) -> Result<(), CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let event = Event::new(
             grant.tenant_id,
             now,
@@ -386,22 +399,27 @@ impl Core {
             json!({"client_id": grant.client_id.to_string()}),
         );
         Ok(self
+            .parts
             .store
             .revoke_grant(grant.tenant_id, grant.client_id, grant.id, now, &event)
             .await?)
     }
 
     pub async fn revoke_access_token(&self, tenant: TenantId, jti: Uuid) -> Result<(), CoreError> {
-        let now = self.clock.now();
-        self.store.revoke_access_token(tenant, jti, now).await?;
+        let now = self.parts.clock.now();
+        self.parts
+            .store
+            .revoke_access_token(tenant, jti, now)
+            .await?;
         Ok(())
     }
 
     /// Deletes protocol state nobody can use any more. Codes, sessions, grants and tokens
     /// are kept a day past their end, so that a late replay is still recognised as one.
     pub async fn purge_expired_state(&self) -> Result<u64, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         Ok(self
+            .parts
             .store
             .purge_expired(now, now - Duration::days(1))
             .await?)
@@ -413,7 +431,7 @@ impl Core {
         user: UserId,
         client: ClientId,
     ) -> Result<Option<Consent>, CoreError> {
-        Ok(self.store.consent(tenant, user, client).await?)
+        Ok(self.parts.store.consent(tenant, user, client).await?)
     }
 
     /// Records consent to `scope`, adding to what was consented before.
@@ -424,8 +442,9 @@ impl Core {
         client: ClientId,
         scope: BTreeSet<String>,
     ) -> Result<(), CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let mut all = self
+            .parts
             .store
             .consent(tenant, user, client)
             .await?
@@ -448,6 +467,6 @@ impl Core {
             format!("user:{user}"),
             json!({"client_id": client.to_string(), "scope": scopes}),
         );
-        Ok(self.store.put_consent(&consent, &event).await?)
+        Ok(self.parts.store.put_consent(&consent, &event).await?)
     }
 }

@@ -5,6 +5,7 @@ mod clients;
 mod events;
 mod grants;
 mod sign_in;
+mod tenant_cache;
 mod tenants;
 mod tokens;
 mod users;
@@ -23,19 +24,27 @@ use crate::secret::SecretHash;
 use crate::store::{Store, StoreError};
 use crate::tenant::Tenant;
 use std::sync::Arc;
+use tenant_cache::TenantCache;
 
 /// How often a read-modify-write is retried when another writer got there first.
 const EDIT_RETRIES: usize = 5;
 
-/// Tessera's domain services, shared by every surface.
+/// Tessera's domain services, shared by every surface. Cloning is one reference count:
+/// a clone is taken for every request.
 #[derive(Debug, Clone)]
 pub struct Core {
+    parts: Arc<Parts>,
+}
+
+#[derive(Debug)]
+struct Parts {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     bootstrap_token: Option<SecretHash>,
     default_tenant: Tenant,
     passwords: PasswordHasher,
     password_policy: PasswordPolicy,
+    tenants: TenantCache,
 }
 
 impl Core {
@@ -45,50 +54,65 @@ impl Core {
         clock: Arc<dyn Clock>,
         bootstrap_token: Option<SecretHash>,
     ) -> Result<Self, CoreError> {
-        let default_tenant = tenants::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
         let passwords = PasswordHasher::start(Argon2Params::default(), default_workers(), 64)
             .map_err(|e| CoreError::Internal(StoreError::Database(e.to_string())))?;
-        Ok(Self {
+        Self::with_passwords(
             store,
             clock,
             bootstrap_token,
-            default_tenant,
             passwords,
-            password_policy: PasswordPolicy::default(),
-        })
+            PasswordPolicy::default(),
+        )
+        .await
     }
 
-    /// Replaces the password hasher (its parameters, workers and queue come from settings).
-    pub fn with_passwords(mut self, hasher: PasswordHasher, policy: PasswordPolicy) -> Self {
-        self.passwords = hasher;
-        self.password_policy = policy;
-        self
+    /// Like [`Core::start`], with a password hasher whose parameters, workers and queue come
+    /// from settings.
+    pub async fn with_passwords(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        bootstrap_token: Option<SecretHash>,
+        passwords: PasswordHasher,
+        password_policy: PasswordPolicy,
+    ) -> Result<Self, CoreError> {
+        let default_tenant = tenants::ensure_default_tenant(store.as_ref(), clock.as_ref()).await?;
+        Ok(Self {
+            parts: Arc::new(Parts {
+                store,
+                clock,
+                bootstrap_token,
+                default_tenant,
+                passwords,
+                password_policy,
+                tenants: TenantCache::default(),
+            }),
+        })
     }
 
     /// Figures of the password hashing pool, for `/metrics`.
     pub fn password_metrics(&self) -> crate::password::HasherMetrics {
-        self.passwords.metrics()
+        self.parts.passwords.metrics()
     }
 
     pub fn password_policy(&self) -> &PasswordPolicy {
-        &self.password_policy
+        &self.parts.password_policy
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+        &self.parts.store
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+        &self.parts.clock
     }
 
     pub fn default_tenant(&self) -> &Tenant {
-        &self.default_tenant
+        &self.parts.default_tenant
     }
 
     /// Is the database reachable?
     pub async fn ready(&self) -> Result<(), CoreError> {
-        self.store.ping().await.map_err(CoreError::from)
+        self.parts.store.ping().await.map_err(CoreError::from)
     }
 }
 

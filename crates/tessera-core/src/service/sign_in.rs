@@ -73,7 +73,12 @@ impl Core {
         password: SecretString,
     ) -> Result<User, CoreError> {
         let user = match Email::parse(email) {
-            Ok(email) => self.store.user_by_email(context.tenant_id, &email).await?,
+            Ok(email) => {
+                self.parts
+                    .store
+                    .user_by_email(context.tenant_id, &email)
+                    .await?
+            }
             Err(_) => None,
         };
         let candidate = user
@@ -81,6 +86,7 @@ impl Core {
             .filter(|user| user.status == UserStatus::Active);
         let stored = candidate.and_then(|user| user.password_hash.as_ref());
         let verification = self
+            .parts
             .passwords
             .verify(password, stored)
             .await
@@ -92,13 +98,14 @@ impl Core {
             (Some(_), Some(_), None, _) => Some("no_password"),
             _ => Some("bad_password"),
         };
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         match (reason, user) {
             (None, Some(user)) => {
                 if let (Verification::Match { rehash: Some(hash) }, Some(previous)) =
                     (verification, &user.password_hash)
                 {
-                    self.store
+                    self.parts
+                        .store
                         .set_password_hash(user.tenant_id, user.id, previous, &hash)
                         .await?;
                 }
@@ -115,7 +122,7 @@ impl Core {
                     subject,
                     context.payload(json!({"method": "pwd", "reason": reason})),
                 );
-                self.store.insert_event(&event).await?;
+                self.parts.store.insert_event(&event).await?;
                 Err(CoreError::InvalidCredentials)
             }
         }
@@ -129,7 +136,7 @@ impl Core {
         authentication: Authentication,
         lifetimes: SessionLifetimes,
     ) -> Result<StartedSession, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let cookie_value = generate_secret(SESSION_PREFIX);
         let session = Session {
             id: SessionId::new_at(now),
@@ -156,7 +163,7 @@ impl Core {
                 "methods": session.authentication.methods,
             })),
         );
-        self.store.insert_session(&session, &event).await?;
+        self.parts.store.insert_session(&session, &event).await?;
         Ok(StartedSession {
             session,
             cookie_value,
@@ -174,15 +181,16 @@ impl Core {
             return Ok(None);
         }
         let hash = SecretHash::of_str(cookie_value);
-        let Some(mut session) = self.store.session_by_hash(&hash).await? else {
+        let Some(mut session) = self.parts.store.session_by_hash(&hash).await? else {
             return Ok(None);
         };
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         if session.tenant_id != tenant || !session.is_active(now) {
             return Ok(None);
         }
         if let Some(idle_expires_at) = session.touch(now, lifetimes) {
-            self.store
+            self.parts
+                .store
                 .touch_session(session.id, now, idle_expires_at)
                 .await?;
             session.last_seen_at = now;
@@ -194,7 +202,7 @@ impl Core {
     /// Ends the session and returns the clients that received tokens in it, for
     /// back-channel logout.
     pub async fn end_session(&self, session: &Session) -> Result<Vec<ClientId>, CoreError> {
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let event = Event::new(
             session.tenant_id,
             now,
@@ -203,10 +211,11 @@ impl Core {
             session_subject(session.id),
             json!({"user_id": session.user_id.to_string()}),
         );
-        self.store
+        self.parts
+            .store
             .end_session(session.tenant_id, session.id, now, &event)
             .await?;
-        Ok(self.store.session_clients(session.id).await?)
+        Ok(self.parts.store.session_clients(session.id).await?)
     }
 
     /// Hashes a new password after checking it against the policy (A single factor needs
@@ -221,6 +230,7 @@ impl Core {
             user_inputs: personal,
         };
         if let Err(violations) = self
+            .parts
             .password_policy
             .check(password.expose_secret(), &context)
         {
@@ -230,7 +240,8 @@ impl Core {
                 .collect();
             return Err(CoreError::Validation(errors));
         }
-        self.passwords
+        self.parts
+            .passwords
             .hash(password)
             .await
             .map_err(map_password_error)

@@ -1,5 +1,6 @@
 //! Tenant use cases.
 
+use super::tenant_cache::TenantKey;
 use super::{Core, retry_on_conflict};
 use crate::attributes::AttributeSchema;
 use crate::auth::{Authorized, OperatorAuthorized};
@@ -92,19 +93,34 @@ fn check_domains(domains: &[Domain]) -> Result<(), CoreError> {
 
 impl Core {
     /// The tenant serving `slug`, for request routing (no authorization: tenants are public).
+    /// Answers may be up to a second old when another instance made the change.
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, CoreError> {
         match TenantSlug::parse(slug) {
-            Ok(slug) => Ok(self.store.tenant_by_slug(&slug).await?),
+            Ok(slug) => self.routed_tenant(TenantKey::Slug(slug)).await,
             Err(_) => Ok(None),
         }
     }
 
-    /// The tenant that owns the custom domain `host`, if any.
+    /// The tenant that owns the custom domain `host`, if any (cached like `tenant_by_slug`).
     pub async fn tenant_by_domain(&self, host: &str) -> Result<Option<Tenant>, CoreError> {
         match Domain::parse(host) {
-            Ok(domain) => Ok(self.store.tenant_by_domain(&domain).await?),
+            Ok(domain) => self.routed_tenant(TenantKey::Domain(domain)).await,
             Err(_) => Ok(None),
         }
+    }
+
+    async fn routed_tenant(&self, key: TenantKey) -> Result<Option<Tenant>, CoreError> {
+        let cache = &self.parts.tenants;
+        if let Some(known) = cache.get(&key, self.parts.clock.now()) {
+            return Ok(known);
+        }
+        let read_at = self.parts.clock.now();
+        let tenant = match &key {
+            TenantKey::Slug(slug) => self.parts.store.tenant_by_slug(slug).await?,
+            TenantKey::Domain(domain) => self.parts.store.tenant_by_domain(domain).await?,
+        };
+        cache.put(key, tenant.clone(), read_at);
+        Ok(tenant)
     }
 
     pub async fn create_tenant(
@@ -118,7 +134,7 @@ impl Core {
         new.settings
             .validate()
             .map_err(|e| CoreError::invalid("settings", e.to_string()))?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let tenant = Tenant {
             id: TenantId::new_at(now),
             slug: new.slug,
@@ -137,7 +153,8 @@ impl Core {
             subject(tenant.id),
             json!({"slug": tenant.slug.as_str()}),
         );
-        self.store.insert_tenant(&tenant, &event).await?;
+        self.parts.store.insert_tenant(&tenant, &event).await?;
+        self.parts.tenants.clear();
         Ok(tenant)
     }
 
@@ -146,11 +163,12 @@ impl Core {
         _auth: &OperatorAuthorized,
         page: PageRequest,
     ) -> Result<Page<Tenant>, CoreError> {
-        Ok(self.store.list_tenants(page).await?)
+        Ok(self.parts.store.list_tenants(page).await?)
     }
 
     pub async fn get_tenant(&self, auth: &Authorized) -> Result<Tenant, CoreError> {
-        self.store
+        self.parts
+            .store
             .tenant_by_id(auth.tenant_id())
             .await?
             .ok_or(CoreError::NotFound("tenant"))
@@ -191,7 +209,7 @@ impl Core {
                 changed.push("settings");
                 next.settings = settings.clone();
             }
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             next.updated_at = now;
             next.version = current.version + 1;
             let event = Event::new(
@@ -202,16 +220,18 @@ impl Core {
                 subject(next.id),
                 json!({"changed": changed}),
             );
-            self.store
+            self.parts
+                .store
                 .update_tenant(&next, current.version, &event)
                 .await?;
+            self.parts.tenants.clear();
             Ok(next)
         })
         .await
     }
 
     pub async fn attribute_schema(&self, auth: &Authorized) -> Result<AttributeSchema, CoreError> {
-        Ok(self.store.attribute_schema(auth.tenant_id()).await?)
+        Ok(self.parts.store.attribute_schema(auth.tenant_id()).await?)
     }
 
     /// Replaces the schema. Values of attributes it no longer declares stay stored, so that
@@ -229,7 +249,7 @@ impl Core {
                     .collect(),
             )
         })?;
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let names: Vec<&str> = schema.attributes.iter().map(|a| a.name.as_str()).collect();
         let event = Event::new(
             auth.tenant_id(),
@@ -239,7 +259,8 @@ impl Core {
             subject(auth.tenant_id()),
             json!({"attributes": names}),
         );
-        self.store
+        self.parts
+            .store
             .put_attribute_schema(auth.tenant_id(), &schema, &event)
             .await?;
         Ok(schema)

@@ -37,12 +37,12 @@ impl Core {
     /// `Unauthenticated`, so the answer tells an attacker nothing.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal, CoreError> {
         let presented = SecretHash::of_str(bearer);
-        if let Some(bootstrap) = &self.bootstrap_token
+        if let Some(bootstrap) = &self.parts.bootstrap_token
             && bootstrap.matches(&presented)
         {
             return Ok(Principal {
                 actor: Actor::Bootstrap,
-                tenant_id: self.default_tenant.id,
+                tenant_id: self.parts.default_tenant.id,
                 from_default_tenant: true,
                 scopes: BTreeSet::from([Scope::Admin]),
             });
@@ -50,11 +50,11 @@ impl Core {
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(CoreError::Unauthenticated);
         }
-        match self.store.api_token_by_hash(&presented).await? {
-            Some(token) if token.is_usable(self.clock.now()) => Ok(Principal {
+        match self.parts.store.api_token_by_hash(&presented).await? {
+            Some(token) if token.is_usable(self.parts.clock.now()) => Ok(Principal {
                 actor: Actor::ApiToken(token.id),
                 tenant_id: token.tenant_id,
-                from_default_tenant: token.tenant_id == self.default_tenant.id,
+                from_default_tenant: token.tenant_id == self.parts.default_tenant.id,
                 scopes: token.scopes,
             }),
             _ => Err(CoreError::Unauthenticated),
@@ -76,7 +76,7 @@ impl Core {
         if new.scopes.is_empty() {
             return Err(CoreError::invalid("scopes", "at least one scope"));
         }
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         // Stored in UTC to the microsecond, so the answer equals what a later read shows.
         let expires_at = new
             .expires_at
@@ -105,7 +105,7 @@ impl Core {
             subject(token.id),
             json!({"scopes": scopes}),
         );
-        self.store.insert_api_token(&token, &event).await?;
+        self.parts.store.insert_api_token(&token, &event).await?;
         Ok(CreatedApiToken { token, secret })
     }
 
@@ -114,7 +114,11 @@ impl Core {
         auth: &Authorized,
         page: PageRequest,
     ) -> Result<Page<ApiToken>, CoreError> {
-        Ok(self.store.list_api_tokens(auth.tenant_id(), page).await?)
+        Ok(self
+            .parts
+            .store
+            .list_api_tokens(auth.tenant_id(), page)
+            .await?)
     }
 
     pub async fn get_api_token(
@@ -122,7 +126,8 @@ impl Core {
         auth: &Authorized,
         id: ApiTokenId,
     ) -> Result<ApiToken, CoreError> {
-        self.store
+        self.parts
+            .store
             .api_token_by_id(auth.tenant_id(), id)
             .await?
             .ok_or(CoreError::NotFound("api token"))
@@ -138,7 +143,7 @@ impl Core {
         if token.revoked_at.is_some() {
             return Ok(token);
         }
-        let now = self.clock.now();
+        let now = self.parts.clock.now();
         let event = Event::new(
             auth.tenant_id(),
             now,
@@ -147,7 +152,8 @@ impl Core {
             subject(id),
             json!({}),
         );
-        self.store
+        self.parts
+            .store
             .revoke_api_token(auth.tenant_id(), id, now, &event)
             .await?;
         self.get_api_token(auth, id).await

@@ -122,9 +122,10 @@ impl Core {
             let inputs = super::sign_in::personal_inputs(&new.profile);
             new.password_hash = Some(self.hash_new_password(password, inputs).await?);
         }
-        let schema = self.store.attribute_schema(auth.tenant_id()).await?;
-        let record = new_user_record(auth, new, &schema, self.clock.now(), "admin_api")?;
-        self.store
+        let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
+        let record = new_user_record(auth, new, &schema, self.parts.clock.now(), "admin_api")?;
+        self.parts
+            .store
             .insert_user(
                 &record.user,
                 &index_of(&schema, &record.user),
@@ -142,8 +143,8 @@ impl Core {
         batch: Vec<NewUser>,
         source: &str,
     ) -> Result<Vec<User>, CoreError> {
-        let schema = self.store.attribute_schema(auth.tenant_id()).await?;
-        let now = self.clock.now();
+        let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
+        let now = self.parts.clock.now();
         let mut records = Vec::with_capacity(batch.len());
         let mut emails = HashSet::new();
         for (row, new) in batch.into_iter().enumerate() {
@@ -166,20 +167,21 @@ impl Core {
         }
         let index: Vec<Vec<(String, String)>> =
             records.iter().map(|r| index_of(&schema, &r.user)).collect();
-        self.store.insert_users(&records, &index).await?;
+        self.parts.store.insert_users(&records, &index).await?;
         Ok(records.into_iter().map(|record| record.user).collect())
     }
 
     /// The user, unless it does not exist or was deleted.
     pub async fn get_user(&self, auth: &Authorized, id: UserId) -> Result<User, CoreError> {
-        match self.store.user_by_id(auth.tenant_id(), id).await? {
+        match self.parts.store.user_by_id(auth.tenant_id(), id).await? {
             Some(user) if user.status != UserStatus::Deleted => Ok(user),
             _ => Err(CoreError::NotFound("user")),
         }
     }
 
     pub async fn user_by_email(&self, auth: &Authorized, email: &Email) -> Result<User, CoreError> {
-        self.store
+        self.parts
+            .store
             .user_by_email(auth.tenant_id(), email)
             .await?
             .ok_or(CoreError::NotFound("user"))
@@ -200,7 +202,7 @@ impl Core {
         let attributes = if search.attributes.is_empty() {
             Vec::new()
         } else {
-            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
             search
                 .attributes
                 .iter()
@@ -235,6 +237,7 @@ impl Core {
             attributes,
         };
         Ok(self
+            .parts
             .store
             .search_users(auth.tenant_id(), &query, page)
             .await?)
@@ -249,14 +252,14 @@ impl Core {
     ) -> Result<User, CoreError> {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
-            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
             // Compared after normalisation, so " Ada " over "Ada" is no change and writes nothing.
             let profile = validated(patch.apply(&current.profile), &schema)?;
             let changed = current.profile.changed_fields(&profile);
             if changed.is_empty() {
                 return Ok(current);
             }
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let next = User {
                 profile,
                 updated_at: now,
@@ -271,7 +274,8 @@ impl Core {
                 subject(id),
                 json!({"changed": changed}),
             );
-            self.store
+            self.parts
+                .store
                 .update_user(&next, current.version, &index_of(&schema, &next), &event)
                 .await?;
             Ok(next)
@@ -291,11 +295,13 @@ impl Core {
 
     /// Ends the user's sessions and revokes their grants and tokens.
     async fn sign_out_everywhere(&self, auth: &Authorized, id: UserId) -> Result<(), CoreError> {
-        let now = self.clock.now();
-        self.store
+        let now = self.parts.clock.now();
+        self.parts
+            .store
             .end_user_sessions(auth.tenant_id(), id, now)
             .await?;
-        self.store
+        self.parts
+            .store
             .revoke_user_grants(auth.tenant_id(), id, None, now)
             .await?;
         Ok(())
@@ -320,14 +326,14 @@ impl Core {
             if status == current.status {
                 return Ok(current);
             }
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let next = User {
                 status,
                 updated_at: now,
                 version: current.version + 1,
                 ..current.clone()
             };
-            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
             let event = Event::new(
                 next.tenant_id,
                 now,
@@ -336,7 +342,8 @@ impl Core {
                 subject(id),
                 json!({"from": current.status.as_str(), "to": status.as_str()}),
             );
-            self.store
+            self.parts
+                .store
                 .update_user(&next, current.version, &index_of(&schema, &next), &event)
                 .await?;
             Ok(next)
@@ -360,7 +367,7 @@ impl Core {
             if current.status == UserStatus::Deleted {
                 return Err(CoreError::NotFound("user"));
             }
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let status = match current.status {
                 UserStatus::Light => UserStatus::Active,
                 other => other,
@@ -372,7 +379,7 @@ impl Core {
                 version: current.version + 1,
                 ..current.clone()
             };
-            let schema = self.store.attribute_schema(auth.tenant_id()).await?;
+            let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
             let event = Event::new(
                 next.tenant_id,
                 now,
@@ -381,7 +388,8 @@ impl Core {
                 subject(id),
                 json!({"changed": ["password"]}),
             );
-            self.store
+            self.parts
+                .store
                 .update_user(&next, current.version, &index_of(&schema, &next), &event)
                 .await?;
             Ok(next)
@@ -398,7 +406,7 @@ impl Core {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
             let version = current.version;
-            let now = self.clock.now();
+            let now = self.parts.clock.now();
             let tombstone = current.into_tombstone(now);
             let event = Event::new(
                 tombstone.tenant_id,
@@ -408,7 +416,8 @@ impl Core {
                 subject(id),
                 json!({}),
             );
-            self.store
+            self.parts
+                .store
                 .update_user(&tombstone, version, &[], &event)
                 .await?;
             Ok(())

@@ -19,6 +19,9 @@ pub use token::TokenResponse;
 use crate::client_auth;
 use crate::error::OAuthError;
 use crate::keys::KeyRing;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use tessera_core::Core;
 use tessera_core::ids::TenantId;
 use tessera_core::oauth::client::Client;
@@ -57,7 +60,12 @@ pub struct Provider {
     core: Core,
     keys: KeyRing,
     settings: ProviderSettings,
+    /// Serialised discovery documents by issuer URL; they never change while running.
+    discovery: Arc<Mutex<HashMap<String, Bytes>>>,
 }
+
+/// Most discovery documents kept (one per issuer: tenants × their domains).
+const DISCOVERY_CACHE: usize = 1024;
 
 impl Provider {
     pub fn new(core: Core, keys: KeyRing, settings: ProviderSettings) -> Self {
@@ -65,6 +73,7 @@ impl Provider {
             core,
             keys,
             settings,
+            discovery: Arc::default(),
         }
     }
 
@@ -118,8 +127,22 @@ impl Provider {
         Ok(client)
     }
 
-    /// The discovery document of an issuer.
-    pub fn discovery(&self, issuer: &Issuer) -> serde_json::Value {
-        crate::discovery::document(&issuer.url, self.settings.access_token_algorithm)
+    /// The discovery document of an issuer, serialised.
+    pub fn discovery(&self, issuer: &Issuer) -> Bytes {
+        let mut documents = self
+            .discovery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(json) = documents.get(&issuer.url) {
+            return json.clone();
+        }
+        let document =
+            crate::discovery::document(&issuer.url, self.settings.access_token_algorithm);
+        let json = Bytes::from(document.to_string());
+        if documents.len() >= DISCOVERY_CACHE {
+            documents.clear();
+        }
+        documents.insert(issuer.url.clone(), json.clone());
+        json
     }
 }

@@ -36,14 +36,22 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Public metadata may be cached briefly and read from any origin.
-fn public_json(value: serde_json::Value) -> Response {
-    let mut response = Json(value).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response
+/// A serialised JSON document that caches and proxies may keep for five minutes.
+fn public_json(json: bytes::Bytes) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        json,
+    )
+        .into_response()
 }
 
 async fn discovery(State(state): State<AppState>, site: Site) -> Response {
@@ -51,9 +59,12 @@ async fn discovery(State(state): State<AppState>, site: Site) -> Response {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    match serde_json::to_value(state.provider.keys().jwks()) {
-        Ok(value) => public_json(value),
-        Err(_) => oauth_error(&OAuthError::server_error()),
+    match state.provider.keys().jwks_document() {
+        Ok(json) => public_json(json),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise the key set");
+            oauth_error(&OAuthError::server_error())
+        }
     }
 }
 

@@ -41,41 +41,78 @@ pub struct Site {
     pub cookies: CookieNames,
 }
 
+/// The public URL's parts that every request needs.
+#[derive(Debug)]
+pub struct PublicUrl {
+    /// The URL without a trailing slash.
+    root: String,
+    /// `scheme://host[:port]`.
+    origin: String,
+    /// The path Tessera is served under, without a trailing slash (often empty).
+    path: String,
+    https: bool,
+}
+
+impl PublicUrl {
+    pub fn parse(url: &str) -> Self {
+        let root = url.trim_end_matches('/').to_owned();
+        Self {
+            origin: origin_of(&root),
+            path: path_of(&root),
+            https: root.starts_with("https://"),
+            root,
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Site {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let RequestTenant(tenant) = RequestTenant::from_request_parts(parts, state).await?;
-        let public = state.settings.public_url.trim_end_matches('/');
-        let scheme = if public.starts_with("https://") {
-            "https"
-        } else {
-            "http"
-        };
-        let (root, base) = if let Some(PrefixSlug(slug)) = parts.extensions.get::<PrefixSlug>() {
-            (public.to_owned(), format!("/t/{slug}"))
-        } else if !tenant.is_default() {
-            // Reached through its own domain.
-            let host = parts
-                .headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("")
-                .trim_end_matches('.');
-            (format!("{scheme}://{host}"), String::new())
-        } else {
-            (public.to_owned(), String::new())
-        };
-        let origin = origin_of(&root);
-        let cookies = CookieNames::new(&tenant, scheme == "https");
+        let public = state.public_url();
+        let cookies = CookieNames::new(&tenant, public.https);
+        if let Some(PrefixSlug(slug)) = parts.extensions.get::<PrefixSlug>() {
+            return Ok(Site {
+                issuer: Issuer {
+                    tenant_id: tenant.id,
+                    url: format!("{}/t/{slug}", public.root),
+                },
+                tenant,
+                base: format!("{}/t/{slug}", public.path),
+                origin: public.origin.clone(),
+                cookies,
+            });
+        }
+        if tenant.is_default() {
+            return Ok(Site {
+                issuer: Issuer {
+                    tenant_id: tenant.id,
+                    url: public.root.clone(),
+                },
+                tenant,
+                base: public.path.clone(),
+                origin: public.origin.clone(),
+                cookies,
+            });
+        }
+        // Reached through its own domain.
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .trim_end_matches('.');
+        let scheme = if public.https { "https" } else { "http" };
+        let root = format!("{scheme}://{host}");
         Ok(Site {
             issuer: Issuer {
                 tenant_id: tenant.id,
-                url: format!("{root}{base}"),
+                url: root.clone(),
             },
             tenant,
-            base: format!("{}{base}", path_of(&root)),
-            origin,
+            base: path_of(&root),
+            origin: origin_of(&root),
             cookies,
         })
     }
@@ -88,7 +125,7 @@ fn origin_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The path part of the public URL (Tessera may be served under a path).
+/// The path part of a URL (Tessera may be served under a path).
 fn path_of(url: &str) -> String {
     url::Url::parse(url)
         .map(|u| u.path().trim_end_matches('/').to_owned())
