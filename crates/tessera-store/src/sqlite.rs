@@ -37,6 +37,7 @@ const BATCH_CHUNK: usize = 500;
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) readers: SqlitePool,
+    pub(crate) access_tokens: crate::sqlite_oauth::AccessTokenAppender,
 }
 
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
@@ -78,9 +79,11 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await
             .map_err(classify)?;
+        let access_tokens = crate::sqlite_oauth::AccessTokenAppender::start(writer.clone());
         let store_for_migrations = Self {
             writer: writer.clone(),
             readers: writer.clone(),
+            access_tokens: access_tokens.clone(),
         };
         if options.migrate {
             store_for_migrations.run_migrations().await?;
@@ -91,7 +94,11 @@ impl SqliteStore {
             .connect_with(connect.read_only(true))
             .await
             .map_err(classify)?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            access_tokens,
+        })
     }
 
     pub async fn run_migrations(&self) -> StoreResult<usize> {
@@ -194,7 +201,10 @@ pub(crate) async fn insert_event(conn: &mut SqliteConnection, event: &Event) -> 
     insert_events(conn, std::slice::from_ref(event)).await
 }
 
-async fn insert_events(conn: &mut SqliteConnection, events: &[Event]) -> StoreResult<()> {
+pub(crate) async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[Event],
+) -> StoreResult<()> {
     for chunk in events.chunks(BATCH_CHUNK) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (id, tenant_id, occurred_at, actor, kind, subject, payload) ",

@@ -60,6 +60,7 @@ impl Core {
             json!({"auth_method": client.metadata.token_endpoint_auth_method.as_str()}),
         );
         self.parts.store.insert_client(&client, &event).await?;
+        self.parts.clients.clear();
         Ok(RegisteredClient { client, secret })
     }
 
@@ -71,7 +72,8 @@ impl Core {
             .ok_or(CoreError::NotFound("client"))
     }
 
-    /// The client a protocol request names, for the provider (which authenticates it).
+    /// The client a protocol request names, for the provider (which authenticates it); kept
+    /// for up to a second, like tenants.
     pub async fn protocol_client(
         &self,
         tenant: TenantId,
@@ -80,7 +82,14 @@ impl Core {
         let Ok(id) = client_id.parse::<ClientId>() else {
             return Ok(None);
         };
-        Ok(self.parts.store.client_by_id(tenant, id).await?)
+        let cache = &self.parts.clients;
+        if let Some(known) = cache.get(&(tenant, id), self.parts.clock.now()) {
+            return Ok(known);
+        }
+        let read_at = self.parts.clock.now();
+        let client = self.parts.store.client_by_id(tenant, id).await?;
+        cache.put((tenant, id), client.clone(), read_at);
+        Ok(client)
     }
 
     pub async fn list_clients(
@@ -141,12 +150,14 @@ impl Core {
                 .store
                 .update_client(&client, current.version, &event)
                 .await?;
+            self.parts.clients.clear();
             Ok(RegisteredClient { client, secret })
         })
         .await
     }
 
-    /// Makes a new secret; the old one stops working at once.
+    /// Makes a new secret; the old one stops working at once here, and within a second on
+    /// other instances (they cache clients that briefly).
     pub async fn rotate_client_secret(
         &self,
         auth: &Authorized,
@@ -179,6 +190,7 @@ impl Core {
                 .store
                 .update_client(&client, current.version, &event)
                 .await?;
+            self.parts.clients.clear();
             Ok(RegisteredClient {
                 client,
                 secret: Some(secret),
@@ -225,6 +237,7 @@ impl Core {
             .delete_client(auth.tenant_id(), id, now, &event)
             .await?
         {
+            self.parts.clients.clear();
             Ok(())
         } else {
             Err(CoreError::NotFound("client"))

@@ -4,8 +4,8 @@
 mod clients;
 mod events;
 mod grants;
+mod short_cache;
 mod sign_in;
-mod tenant_cache;
 mod tenants;
 mod tokens;
 mod users;
@@ -19,12 +19,14 @@ pub use users::{NewUser, UserSearch};
 
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::ids::{ClientId, TenantId};
+use crate::oauth::client::Client;
 use crate::password::{Argon2Params, PasswordHasher, PasswordPolicy, default_workers};
 use crate::secret::SecretHash;
 use crate::store::{Store, StoreError};
 use crate::tenant::Tenant;
+use short_cache::ShortCache;
 use std::sync::Arc;
-use tenant_cache::TenantCache;
 
 /// How often a read-modify-write is retried when another writer got there first.
 const EDIT_RETRIES: usize = 5;
@@ -44,7 +46,8 @@ struct Parts {
     default_tenant: Tenant,
     passwords: PasswordHasher,
     password_policy: PasswordPolicy,
-    tenants: TenantCache,
+    tenants: ShortCache<tenants::TenantKey, Tenant>,
+    clients: ShortCache<(TenantId, ClientId), Client>,
 }
 
 impl Core {
@@ -84,7 +87,8 @@ impl Core {
                 default_tenant,
                 passwords,
                 password_policy,
-                tenants: TenantCache::default(),
+                tenants: ShortCache::default(),
+                clients: ShortCache::default(),
             }),
         })
     }

@@ -1,6 +1,5 @@
 //! Tenant use cases.
 
-use super::tenant_cache::TenantKey;
 use super::{Core, retry_on_conflict};
 use crate::attributes::AttributeSchema;
 use crate::auth::{Authorized, OperatorAuthorized};
@@ -89,6 +88,13 @@ fn check_domains(domains: &[Domain]) -> Result<(), CoreError> {
         return Err(CoreError::invalid("domains", "at most 20, each once"));
     }
     Ok(())
+}
+
+/// How a request names its tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum TenantKey {
+    Slug(TenantSlug),
+    Domain(Domain),
 }
 
 impl Core {

@@ -10,7 +10,7 @@ use crate::sqlite::{SqliteStore, insert_event, micros, optional_time};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
-use sqlx::{Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tessera_core::event::Event;
 use tessera_core::ids::{ClientId, GrantId, TenantId, UserId};
 use tessera_core::oauth::grant::{
@@ -119,22 +119,33 @@ async fn insert_access_record(
     conn: &mut SqliteConnection,
     access: &AccessTokenRecord,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO access_tokens (jti, tenant_id, client_id, grant_id, user_id, scope, issued_at, expires_at, revoked_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(access.jti)
-    .bind(access.tenant_id.as_uuid())
-    .bind(access.client_id.as_uuid())
-    .bind(access.grant_id.map(|id| id.as_uuid()))
-    .bind(access.user_id.map(|id| id.as_uuid()))
-    .bind(Json(&access.scope))
-    .bind(micros(access.issued_at))
-    .bind(micros(access.expires_at))
-    .bind(access.revoked_at.map(micros))
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?;
+    insert_access_records(conn, std::slice::from_ref(access)).await
+}
+
+/// Rows per multi-row INSERT: 9 bound values each, far below SQLite's variable limit.
+const ACCESS_CHUNK: usize = 256;
+
+pub(super) async fn insert_access_records(
+    conn: &mut SqliteConnection,
+    records: &[AccessTokenRecord],
+) -> StoreResult<()> {
+    for chunk in records.chunks(ACCESS_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO access_tokens (jti, tenant_id, client_id, grant_id, user_id, scope, issued_at, expires_at, revoked_at) ",
+        );
+        insert.push_values(chunk, |mut row, access| {
+            row.push_bind(access.jti)
+                .push_bind(access.tenant_id.as_uuid())
+                .push_bind(access.client_id.as_uuid())
+                .push_bind(access.grant_id.map(|id| id.as_uuid()))
+                .push_bind(access.user_id.map(|id| id.as_uuid()))
+                .push_bind(Json(access.scope.clone()))
+                .push_bind(micros(access.issued_at))
+                .push_bind(micros(access.expires_at))
+                .push_bind(access.revoked_at.map(micros));
+        });
+        insert.build().execute(&mut *conn).await.map_err(classify)?;
+    }
     Ok(())
 }
 
@@ -384,10 +395,7 @@ impl GrantStore for SqliteStore {
         access: &AccessTokenRecord,
         event: &Event,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        insert_access_record(&mut tx, access).await?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(classify)
+        self.access_tokens.append(access, event).await
     }
 
     async fn access_token(

@@ -5,12 +5,14 @@
 //! One file per part of the port: `clients` (`ClientStore`), `sessions` (`SessionStore`)
 //! and `grants` (`GrantStore`).
 
+mod appends;
 mod clients;
 mod grants;
 mod sessions;
 
 use crate::errors::classify;
 use crate::sqlite::from_micros;
+pub(crate) use appends::AccessTokenAppender;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use tessera_core::store::StoreResult;

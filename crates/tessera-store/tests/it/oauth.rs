@@ -1,6 +1,7 @@
 //! The OpenID Connect provider's storage (`OAuthStore`): clients, signing keys, sessions,
 //! codes, grants and their tokens, consents. Building blocks here; cases in the submodules.
 
+mod access_token_batches;
 mod clients_and_sessions;
 mod grants_and_tokens;
 

@@ -103,4 +103,72 @@ async fn tenants_are_reached_by_prefix_and_custom_domain(server: TestServer) {
     assert_eq!(events.body["items"].as_array().unwrap().len(), 2);
 }
 
-http_suite!(tenants_are_reached_by_prefix_and_custom_domain);
+/// Tenants are cached for a second per process: a change made here must show at once,
+/// including a tenant that was unknown (and remembered as unknown) a moment before.
+async fn tenant_changes_show_at_once_despite_the_routing_cache(server: TestServer) {
+    let discovery = |path: &'static str| {
+        let server = &server;
+        async move {
+            let response = server
+                .client
+                .get(format!("{}{path}", server.base))
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, _) = discovery("/t/fresh/.well-known/openid-configuration").await;
+    assert_eq!(status, 404);
+    server
+        .admin(
+            Method::POST,
+            "/admin/v1/tenants",
+            Some(json!({"slug": "fresh", "display_name": "Fresh", "domains": []})),
+        )
+        .await
+        .expect(201);
+    let (status, body) = discovery("/t/fresh/.well-known/openid-configuration").await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, _) = discovery_through_host(&server, "id.fresh.example").await;
+    assert_eq!(
+        status, 200,
+        "an unknown host is served by the default tenant"
+    );
+    server
+        .admin(
+            Method::PATCH,
+            "/admin/v1/tenants/fresh",
+            Some(json!({"domains": ["id.fresh.example"]})),
+        )
+        .await
+        .expect(200);
+    let (_, issuer) = discovery_through_host(&server, "id.fresh.example").await;
+    assert_eq!(
+        issuer, "http://id.fresh.example",
+        "the new domain routes to its tenant at once"
+    );
+}
+
+/// The issuer a discovery request through `host` answers with.
+async fn discovery_through_host(server: &TestServer, host: &str) -> (u16, String) {
+    let response = server
+        .client
+        .get(format!("{}/.well-known/openid-configuration", server.base))
+        .header("host", host)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (
+        status,
+        body["issuer"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+http_suite!(
+    tenants_are_reached_by_prefix_and_custom_domain,
+    tenant_changes_show_at_once_despite_the_routing_cache,
+);
