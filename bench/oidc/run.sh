@@ -294,6 +294,7 @@ tessera_round() { # ALGORITHM
     return
   fi
   wrk_run tessera:discovery "$TESSERA_URL/.well-known/openid-configuration"
+  curl -sf -o "$WORK/discovery.json" "$TESSERA_URL/.well-known/openid-configuration"
   wrk_run tessera:jwks "$TESSERA_URL/jwks"
   # The peak under token load is sampled during client_credentials and refresh only (not
   # while users are created and grants made: those hash passwords).
@@ -381,6 +382,16 @@ for alg in "${ALGS[@]}"; do
   peer_round "$alg"
 done
 
+# The ceiling: a bare hyper server (one thread) serving Tessera's discovery document on the
+# same core. No server on this machine can answer faster, whatever it does per request.
+CEILING_PORT=$(free_port)
+"${ON_SERVER_CPU[@]}" "$LOADGEN" static --listen "127.0.0.1:$CEILING_PORT" --file "$WORK/discovery.json" \
+  >"$WORK/ceiling.log" 2>&1 &
+server_pid=$!
+wait_for "http://127.0.0.1:$CEILING_PORT/" "$WORK/ceiling.log"
+wrk_run ceiling:discovery "http://127.0.0.1:$CEILING_PORT/"
+stop_server
+
 # ---------------------------------------------------------------------------------------------
 # The tables
 
@@ -415,6 +426,9 @@ echo "| password sign-in, full flow | $(field "$t" rate)$([ "$(field "$t" errors
 o="${RESULT[tessera:overload]}"
 fast=$(awk -v b="$(field "$o" busy)" -v p="$(field "$o" busy_p99_ms)" -v e="$(field "$o" errors)" 'BEGIN { print (b > 0 && p < 100 && e == 0) ? "yes" : "**no**" }')
 echo "| sign-ins offered at $(field "$o" offered)/s (2×) | $(field "$o" ok_rate) completed$([ "$(field "$o" errors)" = 0 ] || echo " ($(field "$o" errors) errors)") | 503: $(field "$o" busy_p50_ms) / $(field "$o" busy_p99_ms) | | | $(awk -v s="$(field "$o" busy_share)" 'BEGIN {printf "%.0f", 100 * s}') % answered 503 | fast 503 beyond the limit | $fast |"
+c=$(field "${RESULT[ceiling:discovery]}" rate)
+echo
+echo "Ceiling: a bare hyper server answering every request with the same discovery document on the same core: $(thousands "$c")/s. Tessera's discovery reaches $(awk -v a="$(field "${RESULT[tessera:discovery]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') % of it, its JWKS $(awk -v a="$(field "${RESULT[tessera:jwks]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') %; oidc-provider's discovery $(awk -v a="$(field "${RESULT[peer:discovery]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') %."
 echo
 echo "Overload: $(field "$o" started) sign-ins started in ${DURATION} s, $(field "$o" ok) completed, $(field "$o" busy) answered 503 by the password step (p50 $(field "$o" busy_p50_ms) ms, p99 $(field "$o" busy_p99_ms) ms); completed ones took p50 $(field "$o" ok_p50_ms) ms, p99 $(field "$o" ok_p99_ms) ms, at most $(field "$o" ok_max_ms) ms.${TESSERA_LOG_LINES:+ Tessera logged $TESSERA_LOG_LINES ERROR/WARN lines.}"
 echo

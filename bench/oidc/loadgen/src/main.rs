@@ -17,6 +17,12 @@
 //! `email<TAB>password` lines. Each mode prints one `RESULT key=value …` line on stdout
 //! (rates per second, latencies in milliseconds) and error details on stderr.
 //!
+//!   oidc-loadgen static   --listen ADDR --file FILE
+//!
+//! `static` is not load: it serves FILE as `application/json` to every request with a bare
+//! hyper HTTP/1.1 server (one thread), the ceiling any Rust server reaches on that core, so
+//! the discovery and JWKS figures can be read against it.
+//!
 //! `overload` is open-loop: it starts a sign-in flow (each on a new connection, as a new
 //! browser) every 1/RATE seconds, whatever the server answers, and reports how many ended in
 //! a 503 from the password step and how fast those came.
@@ -753,6 +759,37 @@ async fn main() {
         "grants" => grants(&options).await,
         "signin" => signin(&options).await,
         "overload" => overload(&options).await,
+        "static" => serve_static(&options).await,
         other => fail(&format!("unknown mode {other}")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// static: the ceiling
+
+async fn serve_static(options: &Options) {
+    let listen = options.text("listen");
+    let body = Bytes::from(
+        std::fs::read(options.text("file")).unwrap_or_else(|e| fail(&format!("--file: {e}"))),
+    );
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .unwrap_or_else(|e| fail(&format!("--listen {listen}: {e}")));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let body = body.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |_request| {
+                let response = hyper::Response::builder()
+                    .header("content-type", "application/json")
+                    .body(Full::new(body.clone()));
+                async move { response }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
