@@ -37,7 +37,7 @@ const BATCH_CHUNK: usize = 500;
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) readers: SqlitePool,
-    pub(crate) access_tokens: crate::sqlite_oauth::AccessTokenAppender,
+    pub(crate) group_commit: crate::sqlite_oauth::GroupCommit,
 }
 
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
@@ -83,11 +83,11 @@ impl SqliteStore {
             .connect_with(connect.clone().pragma("cache_size", "-8192"))
             .await
             .map_err(classify)?;
-        let access_tokens = crate::sqlite_oauth::AccessTokenAppender::start(writer.clone());
+        let group_commit = crate::sqlite_oauth::GroupCommit::start(writer.clone());
         let store_for_migrations = Self {
             writer: writer.clone(),
             readers: writer.clone(),
-            access_tokens: access_tokens.clone(),
+            group_commit: group_commit.clone(),
         };
         if options.migrate {
             store_for_migrations.run_migrations().await?;
@@ -101,7 +101,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             readers,
-            access_tokens,
+            group_commit,
         })
     }
 

@@ -149,6 +149,57 @@ pub(super) async fn insert_access_records(
     Ok(())
 }
 
+/// A refresh-token rotation, owned so that it can wait in the group-commit queue.
+pub(super) struct RotationRequest {
+    pub(super) token_hash: SecretHash,
+    pub(super) at: OffsetDateTime,
+    pub(super) next: RefreshToken,
+    pub(super) access: AccessTokenRecord,
+    pub(super) event: Event,
+}
+
+/// Spends the presented token and adds its successor, the access-token record and the
+/// event, inside the caller's write transaction. A token already spent or unknown writes
+/// nothing.
+pub(super) async fn rotate_in(
+    conn: &mut SqliteConnection,
+    request: &RotationRequest,
+) -> StoreResult<Rotation> {
+    let used = sqlx::query(
+        "UPDATE refresh_tokens SET used_at = ?1
+         WHERE token_hash = ?2 AND used_at IS NULL RETURNING grant_id, tenant_id",
+    )
+    .bind(micros(request.at))
+    .bind(request.token_hash.as_bytes().as_slice())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let Some(used) = used else {
+        let earlier: Option<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT grant_id, tenant_id FROM refresh_tokens WHERE token_hash = ?1")
+                .bind(request.token_hash.as_bytes().as_slice())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(classify)?;
+        let Some((grant_id, tenant_id)) = earlier else {
+            return Ok(Rotation::Unknown);
+        };
+        let grant = read_grant(&mut *conn, tenant_id, grant_id)
+            .await?
+            .ok_or_else(|| missing_grant(grant_id))?;
+        return Ok(Rotation::Reused(grant));
+    };
+    let grant_id: Uuid = used.try_get("grant_id").map_err(classify)?;
+    let tenant_id: Uuid = used.try_get("tenant_id").map_err(classify)?;
+    let grant = read_grant(&mut *conn, tenant_id, grant_id)
+        .await?
+        .ok_or_else(|| missing_grant(grant_id))?;
+    insert_refresh_token(&mut *conn, &request.next).await?;
+    insert_access_record(&mut *conn, &request.access).await?;
+    insert_event(&mut *conn, &request.event).await?;
+    Ok(Rotation::Rotated(grant))
+}
+
 #[async_trait]
 impl GrantStore for SqliteStore {
     async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
@@ -331,43 +382,15 @@ impl GrantStore for SqliteStore {
         access: &AccessTokenRecord,
         event: &Event,
     ) -> StoreResult<Rotation> {
-        let mut tx = self.begin_write().await?;
-        let used = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = ?1
-             WHERE token_hash = ?2 AND used_at IS NULL RETURNING grant_id, tenant_id",
-        )
-        .bind(micros(at))
-        .bind(token_hash.as_bytes().as_slice())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        let Some(used) = used else {
-            // Already used, or unknown: nothing is written (the transaction rolls back).
-            let earlier: Option<(Uuid, Uuid)> = sqlx::query_as(
-                "SELECT grant_id, tenant_id FROM refresh_tokens WHERE token_hash = ?1",
-            )
-            .bind(token_hash.as_bytes().as_slice())
-            .fetch_optional(&mut *tx)
+        self.group_commit
+            .rotate(RotationRequest {
+                token_hash: token_hash.clone(),
+                at,
+                next: next.clone(),
+                access: access.clone(),
+                event: event.clone(),
+            })
             .await
-            .map_err(classify)?;
-            let Some((grant_id, tenant_id)) = earlier else {
-                return Ok(Rotation::Unknown);
-            };
-            let grant = read_grant(&mut *tx, tenant_id, grant_id)
-                .await?
-                .ok_or_else(|| missing_grant(grant_id))?;
-            return Ok(Rotation::Reused(grant));
-        };
-        let grant_id: Uuid = used.try_get("grant_id").map_err(classify)?;
-        let tenant_id: Uuid = used.try_get("tenant_id").map_err(classify)?;
-        let grant = read_grant(&mut *tx, tenant_id, grant_id)
-            .await?
-            .ok_or_else(|| missing_grant(grant_id))?;
-        insert_refresh_token(&mut tx, next).await?;
-        insert_access_record(&mut tx, access).await?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(Rotation::Rotated(grant))
     }
 
     async fn refresh_token(
@@ -395,7 +418,7 @@ impl GrantStore for SqliteStore {
         access: &AccessTokenRecord,
         event: &Event,
     ) -> StoreResult<()> {
-        self.access_tokens.append(access, event).await
+        self.group_commit.append(access, event).await
     }
 
     async fn access_token(

@@ -1,10 +1,12 @@
-//! Access-token records written by many callers at once: the SQLite store writes them in
-//! batches (group commit), and every caller must still get its own, true answer.
+//! Access-token records and refresh-token rotations written by many callers at once: the
+//! SQLite store writes them in shared transactions (group commit), and every caller must
+//! still get its own, true answer.
 
-use super::{World, client_access_token};
+use super::{World, access_token, client_access_token, refresh_token};
 use crate::conformance;
 use std::sync::Arc;
 use tessera_core::event::{EventQuery, kinds};
+use tessera_core::oauth::grant::Rotation;
 use tessera_core::page::PageRequest;
 use tessera_core::store::{Store, StoreError};
 use tokio::task::JoinSet;
@@ -102,7 +104,65 @@ async fn one_refused_record_fails_alone(store: Arc<dyn Store>) {
     assert_eq!(issued_events(&w).await, CALLERS);
 }
 
+/// Rotations of many grants, each token presented twice, mixed with client_credentials
+/// records: every grant rotates exactly once and the second presentation is reuse.
+async fn concurrent_rotations_and_records_keep_their_guarantees(store: Arc<dyn Store>) {
+    const GRANTS: usize = 40;
+    let w = World::new(store.clone()).await;
+    let mut firsts = Vec::new();
+    for i in 0..GRANTS {
+        let grant = w.grant(&w.client, w.user);
+        let first = refresh_token(&grant, &format!("trt_batch_{i}"), w.now());
+        store
+            .insert_grant(
+                &grant,
+                Some(&first),
+                &access_token(&grant, w.now()),
+                &w.event(kinds::TOKEN_ISSUED),
+            )
+            .await
+            .unwrap();
+        firsts.push((grant, first));
+    }
+    let mut writers = JoinSet::new();
+    for (i, (grant, first)) in firsts.iter().enumerate() {
+        for attempt in 0..2 {
+            let store = store.clone();
+            let hash = first.token_hash.clone();
+            let next = refresh_token(grant, &format!("trt_batch_{i}_{attempt}"), w.now());
+            let access = access_token(grant, w.now());
+            let event = w.event(kinds::TOKEN_REFRESHED);
+            let grant_id = grant.id;
+            writers.spawn(async move {
+                let rotation = store
+                    .rotate_refresh_token(&hash, access.issued_at, &next, &access, &event)
+                    .await
+                    .unwrap();
+                Some((grant_id, rotation))
+            });
+        }
+        let store = store.clone();
+        let record = client_access_token(&w.client, w.now());
+        let event = w.event(kinds::TOKEN_ISSUED);
+        writers.spawn(async move {
+            store.insert_access_token(&record, &event).await.unwrap();
+            None
+        });
+    }
+    let mut rotated = std::collections::HashMap::new();
+    for (grant_id, rotation) in writers.join_all().await.into_iter().flatten() {
+        match rotation {
+            Rotation::Rotated(_) => *rotated.entry(grant_id).or_insert(0) += 1,
+            Rotation::Reused(grant) => assert_eq!(grant.id, grant_id),
+            Rotation::Unknown => panic!("a stored token was unknown"),
+        }
+    }
+    assert_eq!(rotated.len(), GRANTS);
+    assert!(rotated.values().all(|count| *count == 1), "{rotated:?}");
+}
+
 conformance!(
     concurrent_records_are_all_stored_with_their_events,
     one_refused_record_fails_alone,
+    concurrent_rotations_and_records_keep_their_guarantees,
 );
