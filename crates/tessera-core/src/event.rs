@@ -55,6 +55,9 @@ pub mod kinds {
     pub const USER_DISABLED: &str = "user.disabled";
     pub const USER_ENABLED: &str = "user.enabled";
     pub const USER_DELETED: &str = "user.deleted";
+    pub const GROUP_CREATED: &str = "group.created";
+    pub const GROUP_UPDATED: &str = "group.updated";
+    pub const GROUP_DELETED: &str = "group.deleted";
     pub const API_TOKEN_CREATED: &str = "api_token.created";
     pub const API_TOKEN_REVOKED: &str = "api_token.revoked";
     pub const CLIENT_CREATED: &str = "client.created";

@@ -102,3 +102,7 @@ id_type!(
     /// A grant: what one authorization gave one client, and the family of tokens issued from it.
     GrantId
 );
+id_type!(
+    /// A group of users of one tenant.
+    GroupId
+);

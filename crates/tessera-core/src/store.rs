@@ -57,8 +57,13 @@ pub struct NewUserRecord {
     pub event: Event,
 }
 
+pub use crate::group::GroupStore;
+pub use crate::user_filter::UserFilterStore;
+
 #[async_trait]
-pub trait Store: OAuthStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    OAuthStore + UserFilterStore + GroupStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// `sqlite` or `postgres`, for logs and metrics labels.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a trivial query.

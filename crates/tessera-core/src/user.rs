@@ -5,6 +5,8 @@ use crate::email::Email;
 use crate::ids::{TenantId, UserId};
 use crate::password_hash::PasswordHash;
 use crate::phone::PhoneNumber;
+pub use crate::profile::{Address, Enterprise, EnterprisePatch, Username};
+use crate::profile::{MAX_ADDRESSES, check_url, clean_short};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashSet};
@@ -70,6 +72,9 @@ pub struct UserEmail {
     pub verified: bool,
     #[serde(default)]
     pub purposes: BTreeSet<EmailPurpose>,
+    /// `work`, `home`, `other`… (SCIM `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// One of a user's phone numbers.
@@ -80,6 +85,9 @@ pub struct UserPhone {
     pub primary: bool,
     #[serde(default)]
     pub verified: bool,
+    /// `work`, `home`, `mobile`… (SCIM `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// The id a source system (CRM, shop, HR) knows the user by.
@@ -89,13 +97,30 @@ pub struct ExternalId {
     pub value: String,
 }
 
-/// Everything about a user that an administrator or the user may edit.
+/// Everything about a user that an administrator or the user may edit. Fields added later
+/// default when absent, so that stored documents of every age still read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Profile {
+    /// Unique per tenant, case-insensitively. Every user that is not deleted has one: the
+    /// services fill it at creation (primary email, else the id) and never clear it.
+    pub username: Option<Username>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
     /// Display name (OIDC `name`).
     pub name: Option<String>,
+    pub nickname: Option<String>,
+    /// A page about the user (OIDC `profile`, SCIM `profileUrl`).
+    pub profile_url: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// How the tenant classifies the user (`Employee`, `Customer`…; SCIM `userType`).
+    pub user_type: Option<String>,
+    /// The language the user prefers, a BCP 47 tag.
+    pub preferred_language: Option<String>,
     /// BCP 47 language tag, e.g. `de-CH`.
     pub locale: Option<String>,
     /// IANA time zone, e.g. `Europe/Berlin` (OIDC `zoneinfo`).
@@ -103,6 +128,11 @@ pub struct Profile {
     pub emails: Vec<UserEmail>,
     pub phone_numbers: Vec<UserPhone>,
     pub external_ids: Vec<ExternalId>,
+    pub addresses: Vec<Address>,
+    #[serde(skip_serializing_if = "Enterprise::is_empty")]
+    pub enterprise: Enterprise,
+    /// The anonymous id a web-analytics tool gave the visitor, for later correlation.
+    pub analytics_id: Option<String>,
     /// Values of the tenant's custom attributes.
     pub attributes: Map<String, Value>,
 }
@@ -121,6 +151,11 @@ pub struct User {
 }
 
 impl User {
+    /// The username; every user that is not deleted has one.
+    pub fn username(&self) -> Option<&Username> {
+        self.profile.username.as_ref()
+    }
+
     pub fn primary_email(&self) -> Option<&Email> {
         self.profile
             .emails
@@ -168,6 +203,44 @@ impl Profile {
     pub fn normalize(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         for (field, value) in [
+            ("middle_name", &mut self.middle_name),
+            ("honorific_prefix", &mut self.honorific_prefix),
+            ("honorific_suffix", &mut self.honorific_suffix),
+            ("nickname", &mut self.nickname),
+            ("title", &mut self.title),
+            ("user_type", &mut self.user_type),
+        ] {
+            clean_short(field, value, &mut errors);
+        }
+        crate::profile::clean_text(
+            "analytics_id",
+            &mut self.analytics_id,
+            256,
+            false,
+            &mut errors,
+        );
+        check_url("profile_url", &mut self.profile_url, &mut errors);
+        for (i, email) in self.emails.iter_mut().enumerate() {
+            clean_short(&format!("emails[{i}].kind"), &mut email.kind, &mut errors);
+        }
+        for (i, phone) in self.phone_numbers.iter_mut().enumerate() {
+            clean_short(
+                &format!("phone_numbers[{i}].kind"),
+                &mut phone.kind,
+                &mut errors,
+            );
+        }
+        if self.addresses.len() > MAX_ADDRESSES {
+            errors.push(error("addresses", format!("at most {MAX_ADDRESSES}")));
+        }
+        if self.addresses.iter().filter(|a| a.primary).count() > 1 {
+            errors.push(error("addresses", "only one can be primary"));
+        }
+        for (i, address) in self.addresses.iter_mut().enumerate() {
+            address.normalize(i, &mut errors);
+        }
+        self.enterprise.normalize(&mut errors);
+        for (field, value) in [
             ("given_name", &mut self.given_name),
             ("family_name", &mut self.family_name),
             ("name", &mut self.name),
@@ -184,6 +257,16 @@ impl Profile {
                     format!("at most {MAX_NAME_CHARS} characters, no control characters"),
                 ));
             }
+        }
+        if self
+            .preferred_language
+            .as_deref()
+            .is_some_and(|l| !is_language_tag(l))
+        {
+            errors.push(error(
+                "preferred_language",
+                "must be a BCP 47 language tag such as 'en' or 'de-CH'",
+            ));
         }
         if self.locale.as_deref().is_some_and(|l| !is_language_tag(l)) {
             errors.push(error(
@@ -306,14 +389,28 @@ fn is_zone_name(zone: &str) -> bool {
 /// `Some(None)` clears it, lists are replaced whole, and attributes merge key by key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProfilePatch {
+    /// A username cannot be cleared, only replaced.
+    pub username: Option<Username>,
     pub given_name: Option<Option<String>>,
     pub family_name: Option<Option<String>>,
+    pub middle_name: Option<Option<String>>,
+    pub honorific_prefix: Option<Option<String>>,
+    pub honorific_suffix: Option<Option<String>>,
     pub name: Option<Option<String>>,
+    pub nickname: Option<Option<String>>,
+    pub profile_url: Option<Option<String>>,
+    pub title: Option<Option<String>>,
+    pub user_type: Option<Option<String>>,
+    pub preferred_language: Option<Option<String>>,
     pub locale: Option<Option<String>>,
     pub zoneinfo: Option<Option<String>>,
     pub emails: Option<Vec<UserEmail>>,
     pub phone_numbers: Option<Vec<UserPhone>>,
     pub external_ids: Option<Vec<ExternalId>>,
+    pub addresses: Option<Vec<Address>>,
+    /// `Some(None)` clears the whole enterprise part; a patch merges field by field.
+    pub enterprise: Option<Option<EnterprisePatch>>,
+    pub analytics_id: Option<Option<String>>,
     /// `Some(None)` removes every attribute; in a map, a `null` value removes that one.
     pub attributes: Option<Option<Map<String, Value>>>,
 }
@@ -325,12 +422,21 @@ impl ProfilePatch {
     /// The profile with the patch applied (not yet normalised or validated).
     pub fn apply(&self, profile: &Profile) -> Profile {
         let mut next = profile.clone();
-        let scalars: [ScalarPatch<'_>; 5] = [
+        let scalars: [ScalarPatch<'_>; 14] = [
             (&self.given_name, &mut next.given_name),
             (&self.family_name, &mut next.family_name),
+            (&self.middle_name, &mut next.middle_name),
+            (&self.honorific_prefix, &mut next.honorific_prefix),
+            (&self.honorific_suffix, &mut next.honorific_suffix),
             (&self.name, &mut next.name),
+            (&self.nickname, &mut next.nickname),
+            (&self.profile_url, &mut next.profile_url),
+            (&self.title, &mut next.title),
+            (&self.user_type, &mut next.user_type),
+            (&self.preferred_language, &mut next.preferred_language),
             (&self.locale, &mut next.locale),
             (&self.zoneinfo, &mut next.zoneinfo),
+            (&self.analytics_id, &mut next.analytics_id),
         ];
         for (patch, target) in scalars {
             if let Some(value) = patch {
@@ -345,6 +451,17 @@ impl ProfilePatch {
         }
         if let Some(ids) = &self.external_ids {
             next.external_ids.clone_from(ids);
+        }
+        if let Some(username) = &self.username {
+            next.username = Some(username.clone());
+        }
+        if let Some(addresses) = &self.addresses {
+            next.addresses.clone_from(addresses);
+        }
+        match &self.enterprise {
+            None => {}
+            Some(None) => next.enterprise = Enterprise::default(),
+            Some(Some(patch)) => next.enterprise = patch.apply(&next.enterprise),
         }
         match &self.attributes {
             None => {}
@@ -367,14 +484,35 @@ impl Profile {
     /// The names of the fields whose values differ between `self` and `other`.
     pub fn changed_fields(&self, other: &Profile) -> Vec<&'static str> {
         let pairs = [
+            ("username", self.username != other.username),
             ("given_name", self.given_name != other.given_name),
             ("family_name", self.family_name != other.family_name),
+            ("middle_name", self.middle_name != other.middle_name),
+            (
+                "honorific_prefix",
+                self.honorific_prefix != other.honorific_prefix,
+            ),
+            (
+                "honorific_suffix",
+                self.honorific_suffix != other.honorific_suffix,
+            ),
             ("name", self.name != other.name),
+            ("nickname", self.nickname != other.nickname),
+            ("profile_url", self.profile_url != other.profile_url),
+            ("title", self.title != other.title),
+            ("user_type", self.user_type != other.user_type),
+            (
+                "preferred_language",
+                self.preferred_language != other.preferred_language,
+            ),
             ("locale", self.locale != other.locale),
             ("zoneinfo", self.zoneinfo != other.zoneinfo),
             ("emails", self.emails != other.emails),
             ("phone_numbers", self.phone_numbers != other.phone_numbers),
             ("external_ids", self.external_ids != other.external_ids),
+            ("addresses", self.addresses != other.addresses),
+            ("enterprise", self.enterprise != other.enterprise),
+            ("analytics_id", self.analytics_id != other.analytics_id),
             ("attributes", self.attributes != other.attributes),
         ];
         pairs
@@ -409,6 +547,7 @@ mod tests {
             primary: false,
             verified: false,
             purposes: BTreeSet::new(),
+            kind: None,
         }
     }
 

@@ -55,6 +55,7 @@ fn user(i: usize) -> NewUser {
         primary: true,
         verified: i.is_multiple_of(3),
         purposes: Default::default(),
+        kind: None,
     };
     let attributes = json!({
         "country": COUNTRIES[i % COUNTRIES.len()],

@@ -5,8 +5,12 @@ use tessera_core::store::StoreError;
 /// Which unique value a constraint protects; constraint and table names say it in both
 /// backends' messages.
 fn duplicate_field(message: &str) -> &'static str {
-    const FIELDS: [(&str, &str); 7] = [
+    const FIELDS: [(&str, &str); 11] = [
         ("user_emails", "email"),
+        ("users_username_unique", "username"),
+        ("users.username_key", "username"),
+        ("groups_display_name_unique", "display_name"),
+        ("groups.display_key", "display_name"),
         ("user_external_ids", "external_id"),
         ("tenants_slug", "slug"),
         ("tenants.slug", "slug"),

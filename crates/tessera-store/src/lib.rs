@@ -5,10 +5,15 @@
 mod errors;
 mod oauth_rows;
 mod postgres;
+mod postgres_filter;
+mod postgres_groups;
 mod postgres_oauth;
 mod rows;
 mod sqlite;
+mod sqlite_filter;
+mod sqlite_groups;
 mod sqlite_oauth;
+mod user_filter_sql;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -4,7 +4,8 @@
 use crate::StoreOptions;
 use crate::errors::classify;
 use crate::rows::{
-    ApiTokenParts, EventParts, TenantParts, UserParts, push_user_search, scope_names, search_names,
+    ApiTokenParts, EventParts, TenantParts, UserParts, folded_profile, push_user_search,
+    scope_names, search_names, username_key,
 };
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
@@ -21,7 +22,7 @@ use tessera_core::page::{Page, PageRequest};
 use tessera_core::secret::SecretHash;
 use tessera_core::store::{NewUserRecord, PoolStats, Store, StoreError, StoreResult};
 use tessera_core::tenant::{Domain, Tenant, TenantSlug};
-use tessera_core::user::{User, UserQuery};
+use tessera_core::user::{User, UserQuery, UserStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -105,7 +106,7 @@ async fn applied_migrations(pool: &PgPool) -> usize {
         .map_or(0, |count| usize::try_from(count).unwrap_or(0))
 }
 
-fn user_from_row(row: &PgRow) -> StoreResult<User> {
+pub(crate) fn user_from_row(row: &PgRow) -> StoreResult<User> {
     UserParts {
         id: row.try_get("id").map_err(classify)?,
         tenant_id: row.try_get("tenant_id").map_err(classify)?,
@@ -190,13 +191,19 @@ async fn insert_user_rows(
 ) -> StoreResult<()> {
     for chunk in users.chunks(BATCH_CHUNK) {
         let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO users (id, tenant_id, status, profile, search_names, password_hash, created_at, updated_at, version) ",
+            "INSERT INTO users (id, tenant_id, status, profile, folded_profile, username_key, search_names, password_hash, created_at, updated_at, version) ",
         );
-        insert.push_values(chunk, |mut row, user| {
+        let folded = chunk
+            .iter()
+            .map(|user| folded_profile(&user.profile))
+            .collect::<StoreResult<Vec<_>>>()?;
+        insert.push_values(chunk.iter().zip(folded), |mut row, (user, folded)| {
             row.push_bind(user.id.as_uuid())
                 .push_bind(user.tenant_id.as_uuid())
                 .push_bind(user.status.as_str())
                 .push_bind(Json(user.profile.clone()))
+                .push_bind(Json(folded))
+                .push_bind(username_key(&user.profile))
                 .push_bind(search_names(&user.profile))
                 .push_bind(user.password_hash.as_ref().map(|h| h.as_phc().to_owned()))
                 .push_bind(user.created_at)
@@ -214,24 +221,25 @@ async fn insert_index_rows(
     users: &[&User],
     indexes: &[&[(String, String)]],
 ) -> StoreResult<()> {
-    let emails: Vec<(&User, &Email, bool)> = users
+    let emails: Vec<(&User, &Email, bool, Option<&str>)> = users
         .iter()
         .flat_map(|user| {
             user.profile
                 .emails
                 .iter()
-                .map(move |e| (*user, &e.value, e.primary))
+                .map(move |e| (*user, &e.value, e.primary, e.kind.as_deref()))
         })
         .collect();
     for emails in emails.chunks(BATCH_CHUNK) {
         let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO user_emails (user_id, tenant_id, address, is_primary) ",
+            "INSERT INTO user_emails (user_id, tenant_id, address, is_primary, kind) ",
         );
-        insert.push_values(emails, |mut row, (user, email, primary)| {
+        insert.push_values(emails, |mut row, (user, email, primary, kind)| {
             row.push_bind(user.id.as_uuid())
                 .push_bind(user.tenant_id.as_uuid())
                 .push_bind(email.normalized().to_owned())
-                .push_bind(*primary);
+                .push_bind(*primary)
+                .push_bind(kind.map(str::to_lowercase));
         });
         insert.build().execute(&mut *conn).await.map_err(classify)?;
     }
@@ -473,7 +481,8 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
-            "UPDATE users SET status = $1, profile = $2, search_names = $3, password_hash = $4, updated_at = $5, version = $6
+            "UPDATE users SET status = $1, profile = $2, search_names = $3, password_hash = $4, updated_at = $5, version = $6,
+                 folded_profile = $10, username_key = $11
              WHERE id = $7 AND tenant_id = $8 AND version = $9",
         )
         .bind(user.status.as_str())
@@ -485,6 +494,8 @@ impl Store for PostgresStore {
         .bind(user.id.as_uuid())
         .bind(user.tenant_id.as_uuid())
         .bind(expected_version)
+        .bind(Json(folded_profile(&user.profile)?))
+        .bind(username_key(&user.profile))
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
@@ -497,6 +508,14 @@ impl Store for PostgresStore {
             "DELETE FROM user_attribute_values WHERE user_id = $1",
         ] {
             sqlx::query(table)
+                .bind(user.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        if user.status == UserStatus::Deleted {
+            // a deleted user is a member of no group
+            sqlx::query("DELETE FROM group_members WHERE user_id = $1")
                 .bind(user.id.as_uuid())
                 .execute(&mut *tx)
                 .await

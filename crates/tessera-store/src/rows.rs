@@ -27,6 +27,20 @@ pub(crate) fn search_names(profile: &Profile) -> String {
         .collect()
 }
 
+/// The profile with every string case-folded (Unicode lower case, as `str::to_lowercase`),
+/// keys included: what case-insensitive filters compare against, so that both backends fold
+/// exactly as the domain does whatever their collation. Attribute names differ in more than
+/// case (the schema refuses two that differ only in case), so folding keys is lossless.
+pub(crate) fn folded_profile(profile: &Profile) -> StoreResult<serde_json::Value> {
+    let text = serde_json::to_string(profile).map_err(|e| corrupt("profile", e))?;
+    serde_json::from_str(&text.to_lowercase()).map_err(|e| corrupt("folded profile", e))
+}
+
+/// The username's comparison key, for the unique index.
+pub(crate) fn username_key(profile: &Profile) -> Option<String> {
+    profile.username.as_ref().map(|name| name.key().to_owned())
+}
+
 /// The `LIKE` pattern for names starting with `prefix`, with `\` as the escape character.
 pub(crate) fn name_prefix_pattern(prefix: &str) -> String {
     let escaped: String = prefix

@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
-        admin::UserResponse, admin::UserCreate, admin::UserPatchInput, admin::EmailDto, admin::PhoneDto, admin::ExternalIdDto,
+        admin::UserResponse, admin::UserCreate, admin::UserPatchInput, admin::EmailDto, admin::PhoneDto, admin::ExternalIdDto, admin::AddressDto, admin::EnterpriseDto, admin::EnterprisePatchInput,
         admin::TokenResponse, admin::TokenCreate, admin::TokenCreated, admin::EventResponse,
         admin::users::PasswordInput, admin::clients::ClientInput, admin::clients::ClientResponse, ListResponse<admin::clients::ClientResponse>,
         ListResponse<admin::UserResponse>, ListResponse<admin::TenantResponse>, ListResponse<admin::TokenResponse>, ListResponse<admin::EventResponse>,

@@ -3,7 +3,9 @@
 
 mod clients;
 mod events;
+mod filtered_users;
 mod grants;
+mod groups;
 mod short_cache;
 mod sign_in;
 mod tenants;
@@ -12,6 +14,7 @@ mod users;
 
 pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
 pub use grants::{CODE_LIFETIME, IssuedTokens, NewAuthorizationCode};
+pub use groups::NewGroup;
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};

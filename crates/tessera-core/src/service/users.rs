@@ -10,8 +10,8 @@ use crate::event::{Event, kinds};
 use crate::ids::UserId;
 use crate::page::{Page, PageRequest};
 use crate::password_hash::PasswordHash;
-use crate::store::NewUserRecord;
-use crate::user::{Profile, ProfilePatch, User, UserQuery, UserStatus};
+use crate::store::{NewUserRecord, StoreError};
+use crate::user::{Profile, ProfilePatch, User, UserQuery, UserStatus, Username};
 use secrecy::SecretString;
 use serde_json::json;
 use std::collections::HashSet;
@@ -72,6 +72,17 @@ fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The username of a user created without one: the primary email as typed, else the id.
+/// It does not follow later email changes.
+fn default_username(profile: &Profile, id: UserId) -> Result<Username, CoreError> {
+    let text = profile
+        .emails
+        .iter()
+        .find(|email| email.primary)
+        .map_or_else(|| id.to_string(), |email| email.value.as_str().to_owned());
+    Username::parse(&text).map_err(|e| CoreError::invalid("username", e.to_string()))
+}
+
 fn new_user_record(
     auth: &Authorized,
     new: NewUser,
@@ -79,14 +90,18 @@ fn new_user_record(
     now: OffsetDateTime,
     source: &str,
 ) -> Result<NewUserRecord, CoreError> {
-    let profile = validated(new.profile, schema)?;
+    let mut profile = validated(new.profile, schema)?;
+    let id = UserId::new_at(now);
+    if profile.username.is_none() {
+        profile.username = Some(default_username(&profile, id)?);
+    }
     let status = if new.password_hash.is_some() {
         UserStatus::Active
     } else {
         UserStatus::Light
     };
     let user = User {
-        id: UserId::new_at(now),
+        id,
         tenant_id: auth.tenant_id(),
         status,
         profile,
@@ -123,15 +138,33 @@ impl Core {
             new.password_hash = Some(self.hash_new_password(password, inputs).await?);
         }
         let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
-        let record = new_user_record(auth, new, &schema, self.parts.clock.now(), "admin_api")?;
-        self.parts
+        let defaulted = new.profile.username.is_none();
+        let mut record = new_user_record(auth, new, &schema, self.parts.clock.now(), "admin_api")?;
+        self.check_manager(auth, &record.user).await?;
+        let index = index_of(&schema, &record.user);
+        let inserted = self
+            .parts
             .store
-            .insert_user(
-                &record.user,
-                &index_of(&schema, &record.user),
-                &record.event,
-            )
-            .await?;
+            .insert_user(&record.user, &index, &record.event)
+            .await;
+        match self
+            .explain_conflict(auth, inserted, std::slice::from_ref(&record))
+            .await
+        {
+            // The primary email is free but an earlier user kept it as username (usernames do
+            // not follow email changes): the new user is named by its id instead.
+            Err(CoreError::Duplicate { field: "username" }) if defaulted => {
+                record.user.profile.username = Some(
+                    Username::parse(&record.user.id.to_string())
+                        .map_err(|e| CoreError::invalid("username", e.to_string()))?,
+                );
+                self.parts
+                    .store
+                    .insert_user(&record.user, &index, &record.event)
+                    .await?;
+            }
+            other => other?,
+        }
         Ok(record.user)
     }
 
@@ -147,6 +180,7 @@ impl Core {
         let now = self.parts.clock.now();
         let mut records = Vec::with_capacity(batch.len());
         let mut emails = HashSet::new();
+        let mut usernames = HashSet::new();
         for (row, new) in batch.into_iter().enumerate() {
             let record =
                 new_user_record(auth, new, &schema, now, source).map_err(|error| match error {
@@ -163,11 +197,17 @@ impl Core {
             {
                 return Err(CoreError::Duplicate { field: "email" });
             }
+            if let Some(username) = record.user.username()
+                && !usernames.insert(username.key().to_owned())
+            {
+                return Err(CoreError::Duplicate { field: "username" });
+            }
             records.push(record);
         }
         let index: Vec<Vec<(String, String)>> =
             records.iter().map(|r| index_of(&schema, &r.user)).collect();
-        self.parts.store.insert_users(&records, &index).await?;
+        let inserted = self.parts.store.insert_users(&records, &index).await;
+        self.explain_conflict(auth, inserted, &records).await?;
         Ok(records.into_iter().map(|record| record.user).collect())
     }
 
@@ -266,6 +306,9 @@ impl Core {
                 version: current.version + 1,
                 ..current.clone()
             };
+            if changed.contains(&"enterprise") {
+                self.check_manager(auth, &next).await?;
+            }
             let event = Event::new(
                 next.tenant_id,
                 now,
@@ -281,6 +324,59 @@ impl Core {
             Ok(next)
         })
         .await
+    }
+
+    /// A username taken when it defaults to the primary email is most often the email
+    /// being taken: the store checks the username first, so the error is made to say
+    /// `email` when another user has that primary email.
+    async fn explain_conflict(
+        &self,
+        auth: &Authorized,
+        result: Result<(), StoreError>,
+        records: &[NewUserRecord],
+    ) -> Result<(), CoreError> {
+        match result {
+            Err(StoreError::Duplicate { field: "username" }) => {
+                for user in records.iter().map(|record| &record.user) {
+                    if let (Some(email), Some(username)) = (user.primary_email(), user.username())
+                        && email.normalized() == username.key()
+                        && self
+                            .parts
+                            .store
+                            .user_by_email(auth.tenant_id(), email)
+                            .await?
+                            .is_some()
+                    {
+                        return Err(CoreError::Duplicate { field: "email" });
+                    }
+                }
+                Err(CoreError::Duplicate { field: "username" })
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// A manager must be another user of the same tenant that is not deleted.
+    async fn check_manager(&self, auth: &Authorized, user: &User) -> Result<(), CoreError> {
+        let Some(manager) = user.profile.enterprise.manager else {
+            return Ok(());
+        };
+        let refused = || CoreError::invalid("enterprise.manager", "no such user in this tenant");
+        if manager == user.id {
+            return Err(CoreError::invalid(
+                "enterprise.manager",
+                "a user cannot manage themselves",
+            ));
+        }
+        match self
+            .parts
+            .store
+            .user_by_id(auth.tenant_id(), manager)
+            .await?
+        {
+            Some(found) if found.status != UserStatus::Deleted => Ok(()),
+            _ => Err(refused()),
+        }
     }
 
     /// Blocks the user from signing in; their data stays. Their sessions end and every

@@ -73,6 +73,7 @@ async fn code_expires_after_a_minute(core: Core, clock: Arc<ManualClock>) {
                         primary: true,
                         verified: true,
                         purposes: Default::default(),
+                        kind: None,
                     }],
                     ..Profile::default()
                 },

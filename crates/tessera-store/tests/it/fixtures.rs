@@ -63,6 +63,7 @@ pub fn email(address: &str) -> UserEmail {
         primary: false,
         verified: false,
         purposes: BTreeSet::new(),
+        kind: None,
     }
 }
 

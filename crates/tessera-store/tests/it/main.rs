@@ -3,10 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod filter_fixture;
+mod filter_paging;
+mod filter_table;
 mod fixtures;
+mod groups;
 mod oauth;
 mod tenants;
 mod tokens_and_events;
+mod usernames;
 mod users;
 
 use std::future::Future;

@@ -30,6 +30,7 @@ async fn user_round_trip_and_lookups(store: Arc<dyn Store>) {
             value: tessera_core::phone::PhoneNumber::parse("+44 20 7946 0000").unwrap(),
             primary: false,
             verified: true,
+            kind: None,
         });
     let created = core.create_user(&auth, new).await.unwrap();
     assert_eq!(

@@ -12,7 +12,10 @@ pub use events::EventResponse;
 pub use schema::SchemaBody;
 pub use tenants::{TenantCreate, TenantPatchInput, TenantResponse};
 pub use tokens::{TokenCreate, TokenCreated, TokenResponse};
-pub use user_dto::{EmailDto, ExternalIdDto, PhoneDto, UserCreate, UserPatchInput, UserResponse};
+pub use user_dto::{
+    AddressDto, EmailDto, EnterpriseDto, EnterprisePatchInput, ExternalIdDto, PhoneDto, UserCreate,
+    UserPatchInput, UserResponse,
+};
 
 use crate::AppState;
 use crate::problem::ApiError;

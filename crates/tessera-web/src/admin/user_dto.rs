@@ -7,11 +7,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use tessera_core::email::Email;
 use tessera_core::error::FieldError;
+use tessera_core::ids::UserId;
 use tessera_core::password_hash::PasswordHash;
 use tessera_core::phone::PhoneNumber;
 use tessera_core::service::NewUser;
 use tessera_core::user::{
-    EmailPurpose, ExternalId, Profile, ProfilePatch, User, UserEmail, UserPhone,
+    Address, EmailPurpose, Enterprise, EnterprisePatch, ExternalId, Profile, ProfilePatch, User,
+    UserEmail, UserPhone, Username,
 };
 use utoipa::ToSchema;
 
@@ -28,6 +30,9 @@ pub struct EmailDto {
     /// Any of `signin`, `security`, `billing`, `marketing`.
     #[serde(default)]
     pub purposes: Vec<String>,
+    /// `work`, `home`, `other`… (SCIM `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// A phone number of a user, in international form (`+4915112345678`).
@@ -39,6 +44,154 @@ pub struct PhoneDto {
     pub primary: bool,
     #[serde(default)]
     pub verified: bool,
+    /// `work`, `home`, `mobile`… (SCIM `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A postal address of a user (OIDC `address`, SCIM `addresses`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressDto {
+    /// `work`, `home`, `other`… (SCIM `type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The full address for display; may span lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+impl From<Address> for AddressDto {
+    fn from(a: Address) -> Self {
+        Self {
+            kind: a.kind,
+            formatted: a.formatted,
+            street_address: a.street_address,
+            locality: a.locality,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            primary: a.primary,
+        }
+    }
+}
+
+impl From<AddressDto> for Address {
+    fn from(a: AddressDto) -> Self {
+        Self {
+            kind: a.kind,
+            formatted: a.formatted,
+            street_address: a.street_address,
+            locality: a.locality,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            primary: a.primary,
+        }
+    }
+}
+
+/// The enterprise part of a user (SCIM's enterprise extension). In a patch, each field
+/// merges on its own: left out stays, `null` clears.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseDto {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_center: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// The id of the user's manager, another user of the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub manager: Option<String>,
+}
+
+/// Input of the enterprise part in a merge patch.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterprisePatchInput {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub employee_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub cost_center: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub organization: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub division: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub manager: Option<Option<String>>,
+}
+
+fn parse_manager(text: &str, errors: &mut Errors) -> Option<UserId> {
+    errors.check("enterprise.manager", text.parse::<UserId>())
+}
+
+impl EnterpriseDto {
+    fn from_domain(e: Enterprise) -> Option<Self> {
+        (!e.is_empty()).then(|| Self {
+            employee_number: e.employee_number,
+            cost_center: e.cost_center,
+            organization: e.organization,
+            division: e.division,
+            department: e.department,
+            manager: e.manager.map(|m| m.to_string()),
+        })
+    }
+
+    fn into_domain(self, errors: &mut Errors) -> Enterprise {
+        Enterprise {
+            employee_number: self.employee_number,
+            cost_center: self.cost_center,
+            organization: self.organization,
+            division: self.division,
+            department: self.department,
+            manager: self
+                .manager
+                .as_deref()
+                .and_then(|m| parse_manager(m, errors)),
+        }
+    }
+}
+
+impl EnterprisePatchInput {
+    fn into_patch(self, errors: &mut Errors) -> EnterprisePatch {
+        EnterprisePatch {
+            employee_number: self.employee_number,
+            cost_center: self.cost_center,
+            organization: self.organization,
+            division: self.division,
+            department: self.department,
+            manager: self
+                .manager
+                .map(|manager| manager.as_deref().and_then(|m| parse_manager(m, errors))),
+        }
+    }
 }
 
 /// The id a source system knows the user by.
@@ -56,17 +209,43 @@ pub struct UserResponse {
     pub id: String,
     /// `light` (no credentials), `active`, `disabled` or `deleted`.
     pub status: String,
+    /// Unique in the tenant, case-insensitively (SCIM `userName`, OIDC
+    /// `preferred_username`); absent only on deleted users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// The primary email address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honorific_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub honorific_suffix: Option<String>,
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
     pub locale: Option<String>,
     pub zoneinfo: Option<String>,
     pub emails: Vec<EmailDto>,
     pub phone_numbers: Vec<PhoneDto>,
     pub external_ids: Vec<ExternalIdDto>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<AddressDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<EnterpriseDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytics_id: Option<String>,
     #[schema(value_type = Object)]
     pub attributes: Map<String, Value>,
     pub has_password: bool,
@@ -102,10 +281,19 @@ impl From<User> for UserResponse {
         Self {
             id: user.id.to_string(),
             status: user.status.as_str().to_owned(),
+            username: profile.username.map(String::from),
             email,
             given_name: profile.given_name,
             family_name: profile.family_name,
+            middle_name: profile.middle_name,
+            honorific_prefix: profile.honorific_prefix,
+            honorific_suffix: profile.honorific_suffix,
             name: profile.name,
+            nickname: profile.nickname,
+            profile_url: profile.profile_url,
+            title: profile.title,
+            user_type: profile.user_type,
+            preferred_language: profile.preferred_language,
             locale: profile.locale,
             zoneinfo: profile.zoneinfo,
             emails: profile
@@ -120,6 +308,7 @@ impl From<User> for UserResponse {
                         .into_iter()
                         .map(|p| purpose_name(p).to_owned())
                         .collect(),
+                    kind: e.kind,
                 })
                 .collect(),
             phone_numbers: profile
@@ -129,6 +318,7 @@ impl From<User> for UserResponse {
                     value: p.value.to_string(),
                     primary: p.primary,
                     verified: p.verified,
+                    kind: p.kind,
                 })
                 .collect(),
             external_ids: profile
@@ -139,6 +329,13 @@ impl From<User> for UserResponse {
                     value: x.value,
                 })
                 .collect(),
+            addresses: profile
+                .addresses
+                .into_iter()
+                .map(AddressDto::from)
+                .collect(),
+            enterprise: EnterpriseDto::from_domain(profile.enterprise),
+            analytics_id: profile.analytics_id,
             attributes: profile.attributes,
             has_password,
             created_at: rfc3339(user.created_at),
@@ -152,11 +349,24 @@ impl From<User> for UserResponse {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
+    /// Unique in the tenant, case-insensitively; 1-256 characters. Defaults to the primary
+    /// email as given, else the user's id, and does not follow later email changes.
+    pub username: Option<String>,
     /// Shorthand for a single primary email; do not combine with `emails`.
     pub email: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub honorific_prefix: Option<String>,
+    pub honorific_suffix: Option<String>,
     pub name: Option<String>,
+    pub nickname: Option<String>,
+    /// An absolute http(s) URL.
+    pub profile_url: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    /// A BCP 47 language tag.
+    pub preferred_language: Option<String>,
     pub locale: Option<String>,
     pub zoneinfo: Option<String>,
     #[serde(default)]
@@ -165,6 +375,10 @@ pub struct UserCreate {
     pub phone_numbers: Vec<PhoneDto>,
     #[serde(default)]
     pub external_ids: Vec<ExternalIdDto>,
+    #[serde(default)]
+    pub addresses: Vec<AddressDto>,
+    pub enterprise: Option<EnterpriseDto>,
+    pub analytics_id: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: Map<String, Value>,
@@ -217,6 +431,7 @@ fn parse_emails(input: &[EmailDto], errors: &mut Errors) -> Vec<UserEmail> {
                 primary: dto.primary,
                 verified: dto.verified,
                 purposes,
+                kind: dto.kind.clone(),
             })
         })
         .collect()
@@ -235,6 +450,7 @@ fn parse_phones(input: &[PhoneDto], errors: &mut Errors) -> Vec<UserPhone> {
                 value,
                 primary: dto.primary,
                 verified: dto.verified,
+                kind: dto.kind.clone(),
             })
         })
         .collect()
@@ -262,6 +478,7 @@ impl UserCreate {
                         primary: true,
                         verified: false,
                         purposes: Default::default(),
+                        kind: None,
                     });
                 }
             } else {
@@ -276,15 +493,35 @@ impl UserCreate {
             .password_hash
             .as_deref()
             .and_then(|h| errors.check("password_hash", PasswordHash::parse(h)));
+        let username = self
+            .username
+            .as_deref()
+            .and_then(|u| errors.check("username", Username::parse(u)));
+        let enterprise = self
+            .enterprise
+            .map(|e| e.into_domain(&mut errors))
+            .unwrap_or_default();
         let profile = Profile {
+            username,
             given_name: self.given_name,
             family_name: self.family_name,
+            middle_name: self.middle_name,
+            honorific_prefix: self.honorific_prefix,
+            honorific_suffix: self.honorific_suffix,
             name: self.name,
+            nickname: self.nickname,
+            profile_url: self.profile_url,
+            title: self.title,
+            user_type: self.user_type,
+            preferred_language: self.preferred_language,
             locale: self.locale,
             zoneinfo: self.zoneinfo,
             emails,
             phone_numbers,
             external_ids: external_ids(self.external_ids),
+            addresses: self.addresses.into_iter().map(Address::from).collect(),
+            enterprise,
+            analytics_id: self.analytics_id,
             attributes: self.attributes,
         };
         errors.finish(NewUser {
@@ -308,9 +545,46 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchInput {
+    /// Can be replaced, not cleared.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub username: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub given_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub middle_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub honorific_prefix: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub honorific_suffix: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub nickname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub profile_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub user_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub preferred_language: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<AddressDto>>)]
+    pub addresses: Option<Option<Vec<AddressDto>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<EnterprisePatchInput>)]
+    pub enterprise: Option<Option<EnterprisePatchInput>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub analytics_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub family_name: Option<Option<String>>,
@@ -346,10 +620,32 @@ impl UserPatchInput {
         let phone_numbers = self
             .phone_numbers
             .map(|list| parse_phones(&list.unwrap_or_default(), &mut errors));
+        let username = match self.username {
+            None => None,
+            Some(None) => {
+                errors
+                    .0
+                    .push(FieldError::new("username", "can be replaced, not removed"));
+                None
+            }
+            Some(Some(text)) => errors.check("username", Username::parse(&text)),
+        };
+        let enterprise = self
+            .enterprise
+            .map(|part| part.map(|p| p.into_patch(&mut errors)));
         let patch = ProfilePatch {
+            username,
             given_name: self.given_name,
             family_name: self.family_name,
+            middle_name: self.middle_name,
+            honorific_prefix: self.honorific_prefix,
+            honorific_suffix: self.honorific_suffix,
             name: self.name,
+            nickname: self.nickname,
+            profile_url: self.profile_url,
+            title: self.title,
+            user_type: self.user_type,
+            preferred_language: self.preferred_language,
             locale: self.locale,
             zoneinfo: self.zoneinfo,
             emails,
@@ -357,6 +653,14 @@ impl UserPatchInput {
             external_ids: self
                 .external_ids
                 .map(|list| external_ids(list.unwrap_or_default())),
+            addresses: self.addresses.map(|list| {
+                list.unwrap_or_default()
+                    .into_iter()
+                    .map(Address::from)
+                    .collect()
+            }),
+            enterprise,
+            analytics_id: self.analytics_id,
             attributes: self.attributes,
         };
         errors.finish(patch)

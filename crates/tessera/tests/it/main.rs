@@ -5,6 +5,7 @@
 
 mod admin_auth;
 mod admin_input;
+mod admin_profile;
 mod admin_users;
 mod binary;
 mod cli;
