@@ -11,6 +11,7 @@ mod groups;
 mod oauth;
 mod tenants;
 mod tokens_and_events;
+mod upgrades;
 mod usernames;
 mod users;
 
