@@ -12,8 +12,13 @@ use time::Duration;
 
 const SEALING: &str = "dGVzc2VyYS1vaWRjLWtleS1yaW5nLXRlc3Qta2V5LTE";
 
+/// The kids of the published keys, after checking that the served (cached) `/jwks`
+/// document is exactly the current key set, across rotations and retirements.
 fn kids(ring: &KeyRing) -> Vec<String> {
-    ring.jwks()
+    let served: serde_json::Value = serde_json::from_slice(&ring.jwks_document().unwrap()).unwrap();
+    let current = ring.jwks();
+    assert_eq!(served, serde_json::to_value(&current).unwrap());
+    current
         .keys
         .iter()
         .map(|key| key.kid().unwrap_or_default().to_owned())
