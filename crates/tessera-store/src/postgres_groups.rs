@@ -33,13 +33,26 @@ fn group_from_row(row: &PgRow) -> StoreResult<Group> {
 }
 
 /// Adds the members that are users of the group's tenant and not deleted; others and
-/// present members are skipped (the service refuses unknown ones first).
+/// present members are skipped (the service refuses unknown ones first). The users' rows
+/// are share-locked first: a deletion running at the same time then waits for this
+/// transaction (and removes the membership), or has committed and is seen (and the user
+/// is skipped), so a deleted user never stays a member.
 async fn add_members(
     conn: &mut PgConnection,
     group: &Group,
     members: &[UserId],
 ) -> StoreResult<()> {
     for chunk in members.chunks(CHUNK) {
+        let mut lock =
+            QueryBuilder::<Postgres>::new("SELECT u.id FROM users u WHERE u.tenant_id = ");
+        lock.push_bind(group.tenant_id.as_uuid())
+            .push(" AND u.id IN (");
+        let mut ids = lock.separated(", ");
+        for id in chunk {
+            ids.push_bind(id.as_uuid());
+        }
+        lock.push(") FOR SHARE");
+        lock.build().execute(&mut *conn).await.map_err(classify)?;
         let mut sql = QueryBuilder::<Postgres>::new(
             "INSERT INTO group_members (group_id, user_id, tenant_id) SELECT ",
         );

@@ -43,6 +43,14 @@ fn check(filter: &UserFilter, schema: &AttributeSchema) -> Result<(), FieldError
         UserFilter::Not(inner) => check(inner, schema),
         UserFilter::Condition(condition) => {
             check_value(condition)?;
+            if let UserField::ExternalId { source } = &condition.field
+                && source.contains('\0')
+            {
+                return Err(FieldError::new(
+                    "filter",
+                    "external id sources must not contain NUL characters",
+                ));
+            }
             if let UserField::Attribute(name) = &condition.field {
                 match schema.definition(name) {
                     None => {

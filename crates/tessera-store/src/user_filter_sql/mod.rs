@@ -280,13 +280,21 @@ impl<'a> Compiler<'a> {
             UserField::Attribute(name) => self.attribute(name, condition),
             UserField::GroupId => self.group_id(&condition.test),
             UserField::GroupDisplayName => {
+                // `ne`: in no group of that name (not "in some group of another name").
+                let test = match &condition.test {
+                    Test::Compare(CompareOp::Ne, value) => {
+                        self.sql("NOT ");
+                        Test::Compare(CompareOp::Eq, value.clone())
+                    }
+                    other => other.clone(),
+                };
                 self.sql("EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = u.id AND ");
                 let column = if exact {
                     "g.display_name"
                 } else {
                     "g.display_key"
                 };
-                self.text_test(column, &condition.test, exact)?;
+                self.text_test(column, &test, exact)?;
                 self.sql(")");
                 Ok(())
             }
@@ -316,9 +324,10 @@ impl<'a> Compiler<'a> {
                 return Ok(());
             }
             Test::Compare(op, FilterValue::Text(value)) => (*op, value),
-            Test::Compare(..) => {
-                // another type than the field's never matches
-                self.sql("FALSE");
+            Test::Compare(op, _) => {
+                // A value of another type than the field's never equals it: `eq` and the
+                // other operators are false, `ne` is true.
+                self.never(*op);
                 return Ok(());
             }
         };

@@ -127,6 +127,24 @@ async fn filter_table(store: Arc<dyn Store>) {
             on(Nickname, Ne, text("ALI")),
             &["Bob", "carol.öberg", "dave", "erin", "frank", "grace"],
         ),
+        (
+            "ne with a value of another type: everyone",
+            on(Nickname, Ne, Number(5.0)),
+            &[
+                "alice",
+                "Bob",
+                "carol.öberg",
+                "dave",
+                "erin",
+                "frank",
+                "grace",
+            ],
+        ),
+        (
+            "eq with a value of another type: no one",
+            on(Nickname, Eq, Number(5.0)),
+            &[],
+        ),
         ("case-exact miss", exact(Nickname, Eq, text("mixed")), &[]),
         (
             "case-exact hit",

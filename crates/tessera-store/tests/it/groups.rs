@@ -409,6 +409,12 @@ async fn membership_in_user_filters(store: Arc<dyn Store>) {
     );
     let by_name = UserFilter::condition(UserField::GroupDisplayName, CompareOp::Sw, text("READ"));
     assert_eq!(find(by_name).await, &ids[1..2]);
+    // `ne`: in no group of that name, whatever other groups (none included).
+    let not_reader =
+        UserFilter::condition(UserField::GroupDisplayName, CompareOp::Ne, text("readers"));
+    let mut expected = vec![ids[0]];
+    expected.extend_from_slice(&ids[2..]);
+    assert_eq!(find(not_reader).await, expected);
     let garbage = UserFilter::condition(UserField::GroupId, CompareOp::Eq, text("not-an-id"));
     assert!(find(garbage).await.is_empty());
 }
