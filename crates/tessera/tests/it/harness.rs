@@ -172,8 +172,14 @@ where
         })
         .await
     });
+    // The server closes a kept-alive connection that sends nothing for the header read
+    // timeout; the client must drop idle connections before that, or a request can race the
+    // close and meet a reset.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_millis(
+            HEADER_READ_TIMEOUT_SECONDS * 1000 / 2,
+        ))
         .build()
         .expect("client");
     let test_server = TestServer {
