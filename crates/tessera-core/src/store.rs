@@ -111,13 +111,14 @@ pub trait Store:
         records: &[NewUserRecord],
         attribute_index: &[Vec<(String, String)>],
     ) -> StoreResult<()>;
-    /// Replaces the user (and its index rows) if its stored version is `expected_version`.
+    /// Replaces the user (and its index rows) if its stored version is `expected_version`,
+    /// writing `events` in the same transaction.
     async fn update_user(
         &self,
         user: &User,
         expected_version: i64,
         attribute_index: &[(String, String)],
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<()>;
     async fn user_by_id(&self, tenant: TenantId, id: UserId) -> StoreResult<Option<User>>;
     /// The user whose primary email is `email` (case-insensitively).

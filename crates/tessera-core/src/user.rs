@@ -4,7 +4,7 @@
 use crate::email::Email;
 use crate::ids::{TenantId, UserId};
 use crate::password_hash::PasswordHash;
-use crate::phone::PhoneNumber;
+use crate::phone::ContactNumber;
 pub use crate::profile::{Address, Enterprise, EnterprisePatch, Username};
 use crate::profile::{MAX_ADDRESSES, check_url, clean_short};
 use serde::{Deserialize, Serialize};
@@ -80,7 +80,7 @@ pub struct UserEmail {
 /// One of a user's phone numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserPhone {
-    pub value: PhoneNumber,
+    pub value: ContactNumber,
     #[serde(default)]
     pub primary: bool,
     #[serde(default)]
@@ -112,6 +112,10 @@ pub struct Profile {
     pub honorific_suffix: Option<String>,
     /// Display name (OIDC `name`).
     pub name: Option<String>,
+    /// The full name as one text, titles and suffixes included, as the source system wrote
+    /// it (SCIM `name.formatted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted_name: Option<String>,
     pub nickname: Option<String>,
     /// A page about the user (OIDC `profile`, SCIM `profileUrl`).
     pub profile_url: Option<String>,
@@ -135,6 +139,11 @@ pub struct Profile {
     pub analytics_id: Option<String>,
     /// Values of the tenant's custom attributes.
     pub attributes: Map<String, Value>,
+    /// Provisioning left SCIM's `active` unassigned (RFC 7643 allows it; the user is
+    /// enabled all the same). SCIM then shows no `active` for an enabled user, so clients
+    /// read back what they wrote.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub active_unassigned: bool,
 }
 
 /// A user of one tenant.
@@ -156,12 +165,9 @@ impl User {
         self.profile.username.as_ref()
     }
 
+    /// The address the user signs in and is reached with (see [`Profile::primary_email`]).
     pub fn primary_email(&self) -> Option<&Email> {
-        self.profile
-            .emails
-            .iter()
-            .find(|email| email.primary)
-            .map(|email| &email.value)
+        self.profile.primary_email().map(|email| &email.value)
     }
 
     pub fn has_credentials(&self) -> bool {
@@ -192,13 +198,32 @@ impl User {
 
 use crate::error::FieldError;
 
+impl Profile {
+    /// The email marked primary, else the first: the address the user signs in with, is
+    /// reached at, and that is unique per tenant.
+    pub fn primary_email(&self) -> Option<&UserEmail> {
+        self.emails
+            .iter()
+            .find(|email| email.primary)
+            .or_else(|| self.emails.first())
+    }
+
+    /// The phone number marked primary, else the first.
+    pub fn primary_phone(&self) -> Option<&UserPhone> {
+        self.phone_numbers
+            .iter()
+            .find(|phone| phone.primary)
+            .or_else(|| self.phone_numbers.first())
+    }
+}
+
 fn error(field: &str, reason: impl Into<String>) -> FieldError {
     FieldError::new(field, reason)
 }
 
 impl Profile {
     /// Brings a profile into its canonical form and checks the rules that span fields:
-    /// trimmed names, exactly one primary email and phone when there are any, no address
+    /// trimmed names, at most one primary email and phone, no address
     /// twice, bounded lists, well-formed locale and zone.
     pub fn normalize(mut self) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -244,6 +269,7 @@ impl Profile {
             ("given_name", &mut self.given_name),
             ("family_name", &mut self.family_name),
             ("name", &mut self.name),
+            ("formatted_name", &mut self.formatted_name),
         ] {
             *value = value
                 .take()
@@ -339,7 +365,9 @@ impl Profile {
     }
 }
 
-/// The first entry becomes primary when none is marked; more than one primary is an error.
+/// At most one entry is primary. None need be: then the first counts as primary (see
+/// [`Profile::primary_email`]), but the flags stay as the client set them, so that SCIM
+/// clients read back what they wrote.
 fn check_primary<T>(
     items: &mut [T],
     field: &str,
@@ -355,9 +383,8 @@ fn check_primary<T>(
         .map(|item| *primary(item))
         .filter(|is_primary| *is_primary)
         .count();
-    match (primaries, items.first_mut()) {
-        (0, Some(first)) => *primary(first) = true,
-        (0 | 1, _) => {}
+    match primaries {
+        0 | 1 => {}
         _ => errors.push(error(field, "only one can be primary")),
     }
 }
@@ -397,6 +424,7 @@ pub struct ProfilePatch {
     pub honorific_prefix: Option<Option<String>>,
     pub honorific_suffix: Option<Option<String>>,
     pub name: Option<Option<String>>,
+    pub formatted_name: Option<Option<String>>,
     pub nickname: Option<Option<String>>,
     pub profile_url: Option<Option<String>>,
     pub title: Option<Option<String>>,
@@ -422,13 +450,14 @@ impl ProfilePatch {
     /// The profile with the patch applied (not yet normalised or validated).
     pub fn apply(&self, profile: &Profile) -> Profile {
         let mut next = profile.clone();
-        let scalars: [ScalarPatch<'_>; 14] = [
+        let scalars: [ScalarPatch<'_>; 15] = [
             (&self.given_name, &mut next.given_name),
             (&self.family_name, &mut next.family_name),
             (&self.middle_name, &mut next.middle_name),
             (&self.honorific_prefix, &mut next.honorific_prefix),
             (&self.honorific_suffix, &mut next.honorific_suffix),
             (&self.name, &mut next.name),
+            (&self.formatted_name, &mut next.formatted_name),
             (&self.nickname, &mut next.nickname),
             (&self.profile_url, &mut next.profile_url),
             (&self.title, &mut next.title),
@@ -497,6 +526,10 @@ impl Profile {
                 self.honorific_suffix != other.honorific_suffix,
             ),
             ("name", self.name != other.name),
+            (
+                "formatted_name",
+                self.formatted_name != other.formatted_name,
+            ),
             ("nickname", self.nickname != other.nickname),
             ("profile_url", self.profile_url != other.profile_url),
             ("title", self.title != other.title),
@@ -514,6 +547,7 @@ impl Profile {
             ("enterprise", self.enterprise != other.enterprise),
             ("analytics_id", self.analytics_id != other.analytics_id),
             ("attributes", self.attributes != other.attributes),
+            ("active", self.active_unassigned != other.active_unassigned),
         ];
         pairs
             .into_iter()
@@ -552,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn first_email_becomes_primary_and_names_are_trimmed() {
+    fn the_first_email_counts_as_primary_and_names_are_trimmed() {
         let profile = Profile {
             given_name: Some("  Ada ".into()),
             family_name: Some("   ".into()),
@@ -563,7 +597,12 @@ mod tests {
         .unwrap();
         assert_eq!(profile.given_name.as_deref(), Some("Ada"));
         assert_eq!(profile.family_name, None);
-        assert!(profile.emails[0].primary && !profile.emails[1].primary);
+        // The flags stay as given; the first address counts as primary.
+        assert!(!profile.emails[0].primary && !profile.emails[1].primary);
+        assert_eq!(
+            profile.primary_email().unwrap().value.as_str(),
+            "a@example.com"
+        );
     }
 
     #[test]

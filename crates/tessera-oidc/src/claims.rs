@@ -52,11 +52,11 @@ fn standard_claims(user: &User) -> Map<String, Value> {
     put("locale", profile.locale.clone().map(Value::String));
     put("zoneinfo", profile.zoneinfo.clone().map(Value::String));
     put("updated_at", Some(json!(user.updated_at.unix_timestamp())));
-    if let Some(email) = profile.emails.iter().find(|e| e.primary) {
+    if let Some(email) = profile.primary_email() {
         put("email", Some(json!(email.value.as_str())));
         put("email_verified", Some(json!(email.verified)));
     }
-    if let Some(phone) = profile.phone_numbers.iter().find(|p| p.primary) {
+    if let Some(phone) = profile.primary_phone() {
         put("phone_number", Some(json!(phone.value.as_str())));
         put("phone_number_verified", Some(json!(phone.verified)));
     }

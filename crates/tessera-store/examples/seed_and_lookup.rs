@@ -74,6 +74,7 @@ fn user(i: usize) -> NewUser {
         },
         password_hash: None,
         password: None,
+        disabled: false,
     }
 }
 

@@ -281,10 +281,17 @@ async fn insert_index_rows(
     let emails: Vec<(&User, &Email, bool, Option<&str>)> = users
         .iter()
         .flat_map(|user| {
-            user.profile
-                .emails
-                .iter()
-                .map(move |e| (*user, &e.value, e.primary, e.kind.as_deref()))
+            // The index marks the address that counts as primary (the first when the
+            // client marked none), which sign-in and uniqueness go by.
+            let primary = user.profile.primary_email().map(|e| &e.value);
+            user.profile.emails.iter().map(move |e| {
+                (
+                    *user,
+                    &e.value,
+                    Some(&e.value) == primary,
+                    e.kind.as_deref(),
+                )
+            })
         })
         .collect();
     for emails in emails.chunks(BATCH_CHUNK) {
@@ -543,7 +550,7 @@ impl Store for SqliteStore {
         user: &User,
         expected_version: i64,
         attribute_index: &[(String, String)],
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -588,7 +595,7 @@ impl Store for SqliteStore {
                 .map_err(classify)?;
         }
         insert_index_rows(&mut tx, &[user], &[attribute_index]).await?;
-        insert_event(&mut tx, event).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await.map_err(classify)
     }
 

@@ -10,6 +10,7 @@ mod short_cache;
 mod sign_in;
 mod tenants;
 mod tokens;
+mod user_edits;
 mod users;
 
 pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
@@ -18,6 +19,7 @@ pub use groups::NewGroup;
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};
+pub use user_edits::UserReplacement;
 pub use users::{NewUser, UserSearch};
 
 use crate::clock::Clock;

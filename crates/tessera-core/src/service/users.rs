@@ -25,6 +25,8 @@ pub struct NewUser {
     pub password_hash: Option<PasswordHash>,
     /// An initial password, checked against the policy and hashed with Argon2id.
     pub password: Option<SecretString>,
+    /// Created blocked (SCIM `active: false`): it keeps its data but cannot sign in.
+    pub disabled: bool,
 }
 
 /// The admin search, as typed by a person; attribute values are parsed per the schema.
@@ -36,12 +38,12 @@ pub struct UserSearch {
     pub attributes: Vec<(String, String)>,
 }
 
-fn subject(id: UserId) -> String {
+pub(super) fn subject(id: UserId) -> String {
     format!("user:{id}")
 }
 
 /// The canonical profile, or every reason it is not acceptable.
-fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, CoreError> {
+pub(super) fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, CoreError> {
     let mut errors = Vec::new();
     let profile = match profile.normalize() {
         Ok(profile) => Some(profile),
@@ -65,7 +67,7 @@ fn validated(profile: Profile, schema: &AttributeSchema) -> Result<Profile, Core
     }
 }
 
-fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
+pub(super) fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
     schema
         .index_entries(&user.profile.attributes)
         .into_iter()
@@ -76,9 +78,7 @@ fn index_of(schema: &AttributeSchema, user: &User) -> Vec<(String, String)> {
 /// It does not follow later email changes.
 fn default_username(profile: &Profile, id: UserId) -> Result<Username, CoreError> {
     let text = profile
-        .emails
-        .iter()
-        .find(|email| email.primary)
+        .primary_email()
         .map_or_else(|| id.to_string(), |email| email.value.as_str().to_owned());
     Username::parse(&text).map_err(|e| CoreError::invalid("username", e.to_string()))
 }
@@ -95,7 +95,9 @@ fn new_user_record(
     if profile.username.is_none() {
         profile.username = Some(default_username(&profile, id)?);
     }
-    let status = if new.password_hash.is_some() {
+    let status = if new.disabled {
+        UserStatus::Disabled
+    } else if new.password_hash.is_some() {
         UserStatus::Active
     } else {
         UserStatus::Light
@@ -122,10 +124,17 @@ fn new_user_record(
 }
 
 impl Core {
-    pub async fn create_user(
+    pub async fn create_user(&self, auth: &Authorized, new: NewUser) -> Result<User, CoreError> {
+        self.create_user_via(auth, new, "admin_api").await
+    }
+
+    /// Creates a user; `source` names the surface in the `user.created` event (`admin_api`,
+    /// `scim`…).
+    pub async fn create_user_via(
         &self,
         auth: &Authorized,
         mut new: NewUser,
+        source: &str,
     ) -> Result<User, CoreError> {
         if let Some(password) = new.password.take() {
             if new.password_hash.is_some() {
@@ -139,7 +148,7 @@ impl Core {
         }
         let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
         let defaulted = new.profile.username.is_none();
-        let mut record = new_user_record(auth, new, &schema, self.parts.clock.now(), "admin_api")?;
+        let mut record = new_user_record(auth, new, &schema, self.parts.clock.now(), source)?;
         self.check_manager(auth, &record.user).await?;
         let index = index_of(&schema, &record.user);
         let inserted = self
@@ -319,7 +328,7 @@ impl Core {
             );
             self.parts
                 .store
-                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .update_user(&next, current.version, &index_of(&schema, &next), &[event])
                 .await?;
             Ok(next)
         })
@@ -357,7 +366,11 @@ impl Core {
     }
 
     /// A manager must be another user of the same tenant that is not deleted.
-    async fn check_manager(&self, auth: &Authorized, user: &User) -> Result<(), CoreError> {
+    pub(super) async fn check_manager(
+        &self,
+        auth: &Authorized,
+        user: &User,
+    ) -> Result<(), CoreError> {
         let Some(manager) = user.profile.enterprise.manager else {
             return Ok(());
         };
@@ -390,7 +403,11 @@ impl Core {
     }
 
     /// Ends the user's sessions and revokes their grants and tokens.
-    async fn sign_out_everywhere(&self, auth: &Authorized, id: UserId) -> Result<(), CoreError> {
+    pub(super) async fn sign_out_everywhere(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+    ) -> Result<(), CoreError> {
         let now = self.parts.clock.now();
         self.parts
             .store
@@ -440,7 +457,7 @@ impl Core {
             );
             self.parts
                 .store
-                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .update_user(&next, current.version, &index_of(&schema, &next), &[event])
                 .await?;
             Ok(next)
         })
@@ -486,7 +503,7 @@ impl Core {
             );
             self.parts
                 .store
-                .update_user(&next, current.version, &index_of(&schema, &next), &event)
+                .update_user(&next, current.version, &index_of(&schema, &next), &[event])
                 .await?;
             Ok(next)
         })
@@ -499,9 +516,23 @@ impl Core {
 
     /// Erases the user's personal data and credentials, leaving a tombstone with the id.
     pub async fn delete_user(&self, auth: &Authorized, id: UserId) -> Result<(), CoreError> {
+        self.delete_user_at(auth, id, None).await
+    }
+
+    /// Deletes the user if it is at `expected_version` (an `If-Match` ETag): a different
+    /// stored version is an edit conflict at once. Without one, conflicts are retried.
+    pub async fn delete_user_at(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+        expected_version: Option<i64>,
+    ) -> Result<(), CoreError> {
         retry_on_conflict(|| async {
             let current = self.get_user(auth, id).await?;
             let version = current.version;
+            if expected_version.is_some_and(|expected| expected != version) {
+                return Err(CoreError::EditConflict);
+            }
             let now = self.parts.clock.now();
             let tombstone = current.into_tombstone(now);
             let event = Event::new(
@@ -514,7 +545,7 @@ impl Core {
             );
             self.parts
                 .store
-                .update_user(&tombstone, version, &[], &event)
+                .update_user(&tombstone, version, &[], &[event])
                 .await?;
             Ok(())
         })

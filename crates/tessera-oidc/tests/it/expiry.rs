@@ -79,6 +79,7 @@ async fn code_expires_after_a_minute(core: Core, clock: Arc<ManualClock>) {
                 },
                 password_hash: None,
                 password: Some("correct horse battery staple".to_owned().into()),
+                disabled: false,
             },
         )
         .await

@@ -7,7 +7,7 @@ use tessera_core::Core;
 use tessera_core::auth::Authorized;
 use tessera_core::clock::{Clock, ManualClock};
 use tessera_core::password_hash::PasswordHash;
-use tessera_core::phone::PhoneNumber;
+use tessera_core::phone::ContactNumber;
 use tessera_core::service::NewUser;
 use tessera_core::user::{Address, Enterprise, User, UserPhone, Username};
 use time::OffsetDateTime;
@@ -72,7 +72,7 @@ pub async fn fixture(core: &Core, clock: &ManualClock, auth: &Authorized) -> Fix
     bob.profile.title = Some("Builder".into());
     bob.profile.name = Some("Bob the Builder".into());
     bob.profile.phone_numbers.push(UserPhone {
-        value: PhoneNumber::parse("+1 555 123 4567").unwrap(),
+        value: ContactNumber::parse("+1 555 123 4567").unwrap(),
         primary: true,
         verified: false,
         kind: Some("mobile".into()),

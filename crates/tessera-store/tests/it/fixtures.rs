@@ -77,6 +77,7 @@ pub fn person(given: &str, family: &str, address: &str) -> NewUser {
         },
         password_hash: None,
         password: None,
+        disabled: false,
     }
 }
 

@@ -5,7 +5,7 @@ use crate::conformance;
 use crate::fixtures::{code, core, email, person, tenant};
 use std::sync::Arc;
 use tessera_core::page::PageRequest;
-use tessera_core::phone::PhoneNumber;
+use tessera_core::phone::ContactNumber;
 use tessera_core::service::NewUser;
 use tessera_core::store::Store;
 use tessera_core::user::{
@@ -130,7 +130,7 @@ async fn new_profile_fields_round_trip_and_merge(store: Arc<dyn Store>) {
     let mut new = person("Ada", "Lovelace", "ada@example.com");
     new.profile.emails[0].kind = Some(" work ".into());
     new.profile.phone_numbers.push(UserPhone {
-        value: PhoneNumber::parse("+44 20 7946 0000").unwrap(),
+        value: ContactNumber::parse("+44 20 7946 0000").unwrap(),
         primary: true,
         verified: false,
         kind: Some("mobile".into()),

@@ -27,7 +27,7 @@ async fn user_round_trip_and_lookups(store: Arc<dyn Store>) {
     new.profile
         .phone_numbers
         .push(tessera_core::user::UserPhone {
-            value: tessera_core::phone::PhoneNumber::parse("+44 20 7946 0000").unwrap(),
+            value: tessera_core::phone::ContactNumber::parse("+44 20 7946 0000").unwrap(),
             primary: false,
             verified: true,
             kind: None,
@@ -38,7 +38,12 @@ async fn user_round_trip_and_lookups(store: Arc<dyn Store>) {
         UserStatus::Light,
         "no credentials: a light account"
     );
-    assert!(created.profile.phone_numbers[0].primary);
+    // No number was marked primary: the flags stay as given, the first counts as primary.
+    assert!(!created.profile.phone_numbers[0].primary);
+    assert_eq!(
+        created.profile.primary_phone().unwrap().value.as_str(),
+        "+442079460000"
+    );
 
     let by_id = store
         .user_by_id(acme.id, created.id)

@@ -9,7 +9,7 @@ use tessera_core::email::Email;
 use tessera_core::error::FieldError;
 use tessera_core::ids::UserId;
 use tessera_core::password_hash::PasswordHash;
-use tessera_core::phone::PhoneNumber;
+use tessera_core::phone::ContactNumber;
 use tessera_core::service::NewUser;
 use tessera_core::user::{
     Address, EmailPurpose, Enterprise, EnterprisePatch, ExternalId, Profile, ProfilePatch, User,
@@ -225,6 +225,9 @@ pub struct UserResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub honorific_suffix: Option<String>,
     pub name: Option<String>,
+    /// The full name as one text, as a source system wrote it (SCIM `name.formatted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -289,6 +292,7 @@ impl From<User> for UserResponse {
             honorific_prefix: profile.honorific_prefix,
             honorific_suffix: profile.honorific_suffix,
             name: profile.name,
+            formatted_name: profile.formatted_name,
             nickname: profile.nickname,
             profile_url: profile.profile_url,
             title: profile.title,
@@ -360,6 +364,8 @@ pub struct UserCreate {
     pub honorific_prefix: Option<String>,
     pub honorific_suffix: Option<String>,
     pub name: Option<String>,
+    /// The full name as one text (SCIM `name.formatted`).
+    pub formatted_name: Option<String>,
     pub nickname: Option<String>,
     /// An absolute http(s) URL.
     pub profile_url: Option<String>,
@@ -411,7 +417,7 @@ impl Errors {
 }
 
 fn parse_emails(input: &[EmailDto], errors: &mut Errors) -> Vec<UserEmail> {
-    input
+    let mut emails = input
         .iter()
         .enumerate()
         .filter_map(|(i, dto)| {
@@ -434,17 +440,29 @@ fn parse_emails(input: &[EmailDto], errors: &mut Errors) -> Vec<UserEmail> {
                 kind: dto.kind.clone(),
             })
         })
-        .collect()
+        .collect::<Vec<_>>();
+    mark_first_primary(&mut emails, |email| &mut email.primary);
+    emails
+}
+
+/// The admin API shows which address and number is primary: when the input marks none,
+/// the first is marked (the domain would count it as primary anyway).
+fn mark_first_primary<T>(items: &mut [T], primary: impl Fn(&mut T) -> &mut bool) {
+    if !items.iter_mut().any(|item| *primary(item))
+        && let Some(first) = items.first_mut()
+    {
+        *primary(first) = true;
+    }
 }
 
 fn parse_phones(input: &[PhoneDto], errors: &mut Errors) -> Vec<UserPhone> {
-    input
+    let mut phones = input
         .iter()
         .enumerate()
         .filter_map(|(i, dto)| {
             let value = errors.check(
                 &format!("phone_numbers[{i}].value"),
-                PhoneNumber::parse(&dto.value),
+                ContactNumber::parse(&dto.value),
             )?;
             Some(UserPhone {
                 value,
@@ -453,7 +471,9 @@ fn parse_phones(input: &[PhoneDto], errors: &mut Errors) -> Vec<UserPhone> {
                 kind: dto.kind.clone(),
             })
         })
-        .collect()
+        .collect::<Vec<_>>();
+    mark_first_primary(&mut phones, |phone| &mut phone.primary);
+    phones
 }
 
 fn external_ids(input: Vec<ExternalIdDto>) -> Vec<ExternalId> {
@@ -509,6 +529,7 @@ impl UserCreate {
             honorific_prefix: self.honorific_prefix,
             honorific_suffix: self.honorific_suffix,
             name: self.name,
+            formatted_name: self.formatted_name,
             nickname: self.nickname,
             profile_url: self.profile_url,
             title: self.title,
@@ -523,11 +544,13 @@ impl UserCreate {
             enterprise,
             analytics_id: self.analytics_id,
             attributes: self.attributes,
+            active_unassigned: false,
         };
         errors.finish(NewUser {
             profile,
             password_hash,
             password: self.password,
+            disabled: false,
         })
     }
 }
@@ -561,6 +584,10 @@ pub struct UserPatchInput {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub honorific_suffix: Option<Option<String>>,
+    /// The full name as one text (SCIM `name.formatted`).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub formatted_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub nickname: Option<Option<String>>,
@@ -641,6 +668,7 @@ impl UserPatchInput {
             honorific_prefix: self.honorific_prefix,
             honorific_suffix: self.honorific_suffix,
             name: self.name,
+            formatted_name: self.formatted_name,
             nickname: self.nickname,
             profile_url: self.profile_url,
             title: self.title,
