@@ -14,6 +14,7 @@ pub mod error;
 pub mod filter;
 mod json;
 pub mod limits;
+pub mod mapping;
 pub mod patch;
 pub mod path;
 pub mod projection;

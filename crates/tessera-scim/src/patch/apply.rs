@@ -206,6 +206,11 @@ fn write_extension(
 ) {
     let (key, mut object) = json::take_object(root, urn);
     for (name, value) in attributes {
+        // Clients copy the resource's habit of naming its schemas into the value
+        // (`{"schemas": [urn], …}`); it is not an attribute of the extension.
+        if name.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
         let attr = AttrPath::new(name).with_urn(urn);
         attribute::write(&mut object, name, value, kind, rules.is_multi_valued(&attr));
         note(touched, attr);

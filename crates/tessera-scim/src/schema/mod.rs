@@ -7,12 +7,14 @@
 //! Tessera does not keep (ims, photos, entitlements, roles, x509Certificates) are left out.
 
 mod attribute;
+mod meta;
 mod resources;
 mod service_provider;
 mod standard;
 mod tessera;
 
 pub use attribute::{AttributeDefinition, AttributeType, Mutability, Returned, Uniqueness};
+pub use meta::{resource_type_schema, schema_schema, service_provider_config_schema};
 pub use resources::ResourceSchemas;
 pub use service_provider::{
     AuthenticationScheme, BulkSupport, FilterSupport, ResourceType, SchemaExtension,
@@ -21,7 +23,7 @@ pub use service_provider::{
 pub use standard::{common_attributes, enterprise_user_schema, group_schema, user_schema};
 pub use tessera::{
     CustomAttribute, CustomAttributeError, EMAIL_PURPOSES, MAX_CUSTOM_ATTRIBUTES,
-    tessera_user_extension,
+    fixed_user_extension, tessera_user_extension,
 };
 
 use serde::{Deserialize, Serialize};

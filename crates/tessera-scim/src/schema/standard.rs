@@ -50,16 +50,13 @@ fn string(name: &str, description: &str) -> A {
     A::string(name).description(description)
 }
 
-/// `value`, `display`, `type` and `primary`: the shape of `emails` and `phoneNumbers`.
+/// `value`, `type` and `primary`: the shape of `emails` and `phoneNumbers` (`display` is
+/// left out: Tessera keeps no display form of an address or number).
 fn contact_values(name: &str, description: &str, value: &str, types: &[&str]) -> A {
     A::complex(
         name,
         vec![
             string("value", value),
-            string(
-                "display",
-                "A human-readable name, primarily used for display purposes.",
-            ),
             string("type", "A label indicating the attribute's function.").canonical_values(types),
             A::boolean("primary").description(
                 "A Boolean value indicating the 'primary' or preferred attribute value.",
@@ -69,6 +66,12 @@ fn contact_values(name: &str, description: &str, value: &str, types: &[&str]) ->
     .description(description)
     .multi_valued()
 }
+
+/// Suggested language tags (RFC 7643 §2.3.1: canonical values are suggestions): the
+/// languages Tessera's pages speak first, then common ones.
+const LANGUAGE_TAGS: [&str; 12] = [
+    "en", "de", "en-US", "en-GB", "de-DE", "de-CH", "fr", "fr-FR", "es", "it", "nl", "pt-BR",
+];
 
 /// The core User schema (`urn:ietf:params:scim:schemas:core:2.0:User`).
 pub fn user_schema() -> Schema {
@@ -153,8 +156,10 @@ pub fn user_schema() -> Schema {
             A::reference("profileUrl", &["external"]).description("A fully qualified URL pointing to a page representing the User's online profile."),
             string("title", "The user's title, such as \"Vice President\"."),
             string("userType", "Used to identify the relationship between the organization and the user."),
-            string("preferredLanguage", "Indicates the User's preferred written or spoken language."),
-            string("locale", "Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations."),
+            string("preferredLanguage", "Indicates the User's preferred written or spoken language, as a BCP 47 language tag. The canonical values are suggestions; any well-formed tag is accepted.")
+                .canonical_values(&LANGUAGE_TAGS),
+            string("locale", "Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations, as a BCP 47 language tag. The canonical values are suggestions; any well-formed tag is accepted.")
+                .canonical_values(&LANGUAGE_TAGS),
             string("timezone", "The User's time zone in the 'Olson' time zone database format, e.g., 'America/Los_Angeles'."),
             A::boolean("active").description("A Boolean value indicating the User's administrative status."),
             string("password", "The User's cleartext password. This attribute is intended to be used as a means to specify an initial password when creating a new User or to reset an existing User's password.")
@@ -290,7 +295,7 @@ mod tests {
         let emails = &value["attributes"][12];
         assert_eq!(emails["multiValued"], true);
         assert_eq!(
-            emails["subAttributes"][2]["canonicalValues"],
+            emails["subAttributes"][1]["canonicalValues"],
             json!(["work", "home", "other"])
         );
         assert!(value.get("meta").is_none());

@@ -8,7 +8,7 @@
 //! unchanged, and the core schema stays the RFC's. An address's purposes are matched to
 //! `emails` by `value`, ignoring case.
 
-use super::{AttributeDefinition as A, AttributeType, Mutability, Schema};
+use super::{AttributeDefinition as A, AttributeType, Mutability, Returned, Schema};
 use crate::attr_path::is_attr_name;
 use crate::urn;
 
@@ -88,9 +88,10 @@ fn fixed_attributes() -> Vec<A> {
     let purposes: Vec<&str> = EMAIL_PURPOSES.to_vec();
     vec![
         A::string("status")
-            .description("The account's status: 'light' (known, without credentials), 'active' or 'disabled'. Derived: set 'active' to false to disable.")
+            .description("The account's status: 'light' (known, without credentials), 'active' or 'disabled'. Derived: set 'active' to false to disable. Returned when asked for with 'attributes'.")
             .canonical_values(&["light", "active", "disabled"])
-            .mutability(Mutability::ReadOnly),
+            .mutability(Mutability::ReadOnly)
+            .returned(Returned::Request),
         A::complex(
             "emailPurposes",
             vec![
@@ -101,8 +102,9 @@ fn fixed_attributes() -> Vec<A> {
                     .canonical_values(&purposes),
             ],
         )
-        .description("The purposes each email address of the user serves.")
-        .multi_valued(),
+        .description("The purposes each email address of the user serves. Read-only here: purposes such as marketing are the user's choice, made in the account console (or recorded through the admin API).")
+        .multi_valued()
+        .mutability(Mutability::ReadOnly),
         A::string("analyticsId")
             .description("The anonymous identifier a web-analytics tool gave the visitor, for later correlation.")
             .case_exact(),
@@ -139,13 +141,22 @@ pub fn tessera_user_extension(custom: &[CustomAttribute]) -> Result<Schema, Cust
         definition.canonical_values = attribute.canonical_values.clone();
         attributes.push(definition);
     }
-    Ok(Schema {
+    Ok(extension(attributes))
+}
+
+/// The extension with the fixed attributes only.
+pub fn fixed_user_extension() -> Schema {
+    extension(fixed_attributes())
+}
+
+fn extension(attributes: Vec<A>) -> Schema {
+    Schema {
         id: urn::TESSERA_USER.to_owned(),
         name: "TesseraUser".to_owned(),
         description: "Tessera's account attributes and the tenant's custom attributes".to_owned(),
         attributes,
         meta: None,
-    })
+    }
 }
 
 #[cfg(test)]
