@@ -54,15 +54,17 @@ pub fn apply(routes: Router, settings: &HttpSettings) -> Router {
 /// problem-details body for errors made by layers, the security headers, and its metrics.
 async fn every_response(request: Request, next: Next, hsts: bool) -> Response {
     let measure = RequestMeasure::start(&request);
-    let mut response = problem_body_for_bare_errors(next.run(request).await);
+    let scim = request.uri().path().starts_with("/scim/");
+    let mut response = problem_body_for_bare_errors(next.run(request).await, scim);
     security_headers(response.headers_mut(), hsts);
     measure.record(response.status());
     response
 }
 
 /// Error answers made by layers (body limit, timeout, panic) carry no body of ours: give
-/// them the problem-details body every client of the API expects.
-fn problem_body_for_bare_errors(response: Response) -> Response {
+/// them the problem-details body every client of the API expects, or on the SCIM surface
+/// the SCIM error its clients expect.
+fn problem_body_for_bare_errors(response: Response, scim: bool) -> Response {
     // Handlers answer in their surface's own format (problem details, OAuth JSON, HTML
     // pages); only the bare or plain-text answers of layers are rewritten.
     let made_by_a_layer = response
@@ -73,6 +75,21 @@ fn problem_body_for_bare_errors(response: Response) -> Response {
         || !(response.status().is_client_error() || response.status().is_server_error())
     {
         return response;
+    }
+    if scim {
+        let error = match response.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                tessera_scim::ScimError::payload_too_large("the body is too large")
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                tessera_scim::ScimError::with_status(503, "the request took too long")
+            }
+            status => tessera_scim::ScimError::with_status(
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("error"),
+            ),
+        };
+        return crate::scim::ScimFailure(error).into_response();
     }
     match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(

@@ -12,6 +12,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod problem;
+mod scim;
 mod serve;
 mod tenant;
 
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(openapi::routes())
         .merge(oidc::routes())
+        .merge(scim::routes())
         .fallback(problem::not_found)
         .with_state(state);
     let routes = layers::apply(routes, &settings);

@@ -42,6 +42,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub fn new(status: StatusCode, code: &'static str, title: impl Into<String>) -> Self {
         Self {
             status,
