@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tessera end to end: starts a real `tessera serve` on a free port with a fresh database, then
 # runs the relying-party suites against it: Node (openid-client + Debian's Chromium through
-# playwright-core) and Python (Authlib + the hosted pages over plain HTTP).
+# playwright-core) and Python (Authlib + the hosted pages over plain HTTP, and the scim2-tester
+# SCIM 2.0 conformance checks).
 #
 #   tests/e2e/run.sh                 # SQLite, then PostgreSQL
 #   tests/e2e/run.sh sqlite          # or: BACKEND=sqlite tests/e2e/run.sh
@@ -17,10 +18,13 @@
 #   E2E_CHROMIUM     default /usr/bin/chromium (installed with apt-get when missing and root)
 #   E2E_VENV         default $HOME/.cache/tessera-e2e-venv
 #   E2E_TIMEOUT_MS   the longest single wait inside the suites, default 30000
+#   E2E_PYTEST_ARGS  extra pytest arguments for the Python suite, split on whitespace (no
+#                    quoting), e.g. "-k scim" runs only test_scim.py, "-k oidc" the OIDC tests
 #   CI=true          anything skipped (no Chromium, no PostgreSQL) is a failure
 #
-# Screenshots and page dumps of failed browser tests, JUnit reports, and the server log of a
-# failed run go to tests/e2e/artifacts/<backend>/ (gitignored).
+# Screenshots and page dumps of failed browser tests, request traces of failed SCIM runs
+# (python/scim-*-trace.txt), JUnit reports, and the server log of a failed run go to
+# tests/e2e/artifacts/<backend>/ (gitignored).
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -314,11 +318,14 @@ run_backend() {
     fi
   fi
   if wants python; then
-    log "[$backend] python suite (Authlib + hosted pages over HTTP)"
-    if ! (cd "$E2E_DIR" && PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" -m pytest \
-      -c python/pytest.ini --junitxml="$artifacts/python-junit.xml" python); then
+    log "[$backend] python suite (Authlib + hosted pages over HTTP, scim2-tester)"
+    local -a pytest_args=()
+    read -r -a pytest_args <<<"${E2E_PYTEST_ARGS:-}"
+    if ! (cd "$E2E_DIR" && PYTHONDONTWRITEBYTECODE=1 E2E_ARTIFACTS="$artifacts/python" \
+      "$VENV/bin/python" -m pytest -c python/pytest.ini --junitxml="$artifacts/python-junit.xml" \
+      ${pytest_args[@]+"${pytest_args[@]}"} python); then
       failed=1
-      printf 'FAILED: [%s] python suite\n' "$backend" >&2
+      printf 'FAILED: [%s] python suite (SCIM request traces, if any, in %s)\n' "$backend" "$artifacts/python" >&2
     fi
   fi
   unset E2E_ISSUER E2E_ADMIN_TOKEN E2E_RUN_ID
