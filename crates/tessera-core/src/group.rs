@@ -188,8 +188,15 @@ pub trait GroupStore: Send + Sync {
         expected_version: i64,
         event: &Event,
     ) -> StoreResult<()>;
-    /// The groups `user` is a member of, by display name.
-    async fn groups_of_user(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<Group>>;
+    /// Which of `users` are users of `tenant` that are not deleted (those that may be
+    /// members), in one round trip per few hundred ids.
+    async fn live_users(&self, tenant: TenantId, users: &[UserId]) -> StoreResult<Vec<UserId>>;
+    /// The groups each of `users` is a member of (pairs of member and group, by group name).
+    async fn groups_of_users(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, Group)>>;
     async fn group_members(
         &self,
         tenant: TenantId,

@@ -521,7 +521,17 @@ impl Store for PostgresStore {
                 .map_err(classify)?;
         }
         if user.status == UserStatus::Deleted {
-            // a deleted user is a member of no group
+            // A deleted user is a member of no group; each group it leaves gets a new version,
+            // so that ETags clients hold for it go stale.
+            sqlx::query(
+                "UPDATE groups SET version = version + 1, updated_at = $1
+                 WHERE id IN (SELECT group_id FROM group_members WHERE user_id = $2)",
+            )
+            .bind(user.updated_at)
+            .bind(user.id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
             sqlx::query("DELETE FROM group_members WHERE user_id = $1")
                 .bind(user.id.as_uuid())
                 .execute(&mut *tx)

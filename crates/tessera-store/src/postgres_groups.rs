@@ -280,17 +280,40 @@ impl GroupStore for PostgresStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn groups_of_user(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.* FROM group_members m JOIN groups g ON g.id = m.group_id
-             WHERE m.user_id = $1 AND g.tenant_id = $2 ORDER BY g.display_key, g.id",
+    async fn live_users(&self, tenant: TenantId, users: &[UserId]) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<Uuid> = users.iter().map(UserId::as_uuid).collect();
+        let found: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE tenant_id = $1 AND status <> 'deleted' AND id = ANY($2)",
         )
-        .bind(user.as_uuid())
+        .bind(tenant.as_uuid())
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(found.into_iter().map(UserId::from_uuid).collect())
+    }
+
+    async fn groups_of_users(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, Group)>> {
+        let ids: Vec<Uuid> = users.iter().map(UserId::as_uuid).collect();
+        let rows = sqlx::query(
+            "SELECT m.user_id AS member_id, g.* FROM group_members m JOIN groups g ON g.id = m.group_id
+             WHERE m.user_id = ANY($1) AND g.tenant_id = $2 ORDER BY g.display_key, g.id",
+        )
+        .bind(&ids)
         .bind(tenant.as_uuid())
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
-        rows.iter().map(group_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                let member: Uuid = row.try_get("member_id").map_err(classify)?;
+                Ok((UserId::from_uuid(member), group_from_row(row)?))
+            })
+            .collect()
     }
 
     async fn group_members(

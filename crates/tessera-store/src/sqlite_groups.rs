@@ -272,17 +272,58 @@ impl GroupStore for SqliteStore {
         tx.commit().await.map_err(classify)
     }
 
-    async fn groups_of_user(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.* FROM group_members m JOIN groups g ON g.id = m.group_id
-             WHERE m.user_id = ?1 AND g.tenant_id = ?2 ORDER BY g.display_key, g.id",
-        )
-        .bind(user.as_uuid())
-        .bind(tenant.as_uuid())
-        .fetch_all(&self.readers)
-        .await
-        .map_err(classify)?;
-        rows.iter().map(group_from_row).collect()
+    async fn live_users(&self, tenant: TenantId, users: &[UserId]) -> StoreResult<Vec<UserId>> {
+        let mut live = Vec::with_capacity(users.len());
+        for chunk in users.chunks(CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT id FROM users WHERE tenant_id = ");
+            query
+                .push_bind(tenant.as_uuid())
+                .push(" AND status <> 'deleted' AND id IN (");
+            let mut ids = query.separated(", ");
+            for user in chunk {
+                ids.push_bind(user.as_uuid());
+            }
+            query.push(")");
+            let found: Vec<Uuid> = query
+                .build_query_scalar()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(classify)?;
+            live.extend(found.into_iter().map(UserId::from_uuid));
+        }
+        Ok(live)
+    }
+
+    async fn groups_of_users(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+    ) -> StoreResult<Vec<(UserId, Group)>> {
+        let mut pairs = Vec::new();
+        for chunk in users.chunks(CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT m.user_id AS member_id, g.* FROM group_members m JOIN groups g ON g.id = m.group_id
+                 WHERE g.tenant_id = ",
+            );
+            query
+                .push_bind(tenant.as_uuid())
+                .push(" AND m.user_id IN (");
+            let mut ids = query.separated(", ");
+            for user in chunk {
+                ids.push_bind(user.as_uuid());
+            }
+            query.push(") ORDER BY g.display_key, g.id");
+            let rows = query
+                .build()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(classify)?;
+            for row in &rows {
+                let member: Uuid = row.try_get("member_id").map_err(classify)?;
+                pairs.push((UserId::from_uuid(member), group_from_row(row)?));
+            }
+        }
+        Ok(pairs)
     }
 
     async fn group_members(

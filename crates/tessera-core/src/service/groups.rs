@@ -12,9 +12,8 @@ use crate::group::{
 };
 use crate::ids::{GroupId, UserId};
 use crate::page::MAX_PAGE_SIZE;
-use crate::user::UserStatus;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Input of group creation and replacement.
 #[derive(Debug, Clone)]
@@ -63,13 +62,18 @@ impl Core {
                 format!("at most {MAX_MEMBERS_PER_CHANGE} per request"),
             ));
         }
-        let mut unknown = Vec::new();
-        for id in members {
-            match self.parts.store.user_by_id(auth.tenant_id(), *id).await? {
-                Some(user) if user.status != UserStatus::Deleted => {}
-                _ => unknown.push(FieldError::new("members", format!("no user {id}"))),
-            }
-        }
+        let live: BTreeSet<UserId> = self
+            .parts
+            .store
+            .live_users(auth.tenant_id(), members)
+            .await?
+            .into_iter()
+            .collect();
+        let unknown: Vec<FieldError> = members
+            .iter()
+            .filter(|id| !live.contains(id))
+            .map(|id| FieldError::new("members", format!("no user {id}")))
+            .collect();
         if unknown.is_empty() {
             Ok(())
         } else {
@@ -291,11 +295,29 @@ impl Core {
         auth: &Authorized,
         user: UserId,
     ) -> Result<Vec<Group>, CoreError> {
-        Ok(self
+        let mut groups = self.groups_of_users(auth, &[user]).await?;
+        Ok(groups.remove(&user).unwrap_or_default())
+    }
+
+    /// The groups of each of `users` (a list page), in one query.
+    pub async fn groups_of_users(
+        &self,
+        auth: &Authorized,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, Vec<Group>>, CoreError> {
+        let mut by_user: HashMap<UserId, Vec<Group>> = HashMap::new();
+        if users.is_empty() {
+            return Ok(by_user);
+        }
+        for (user, group) in self
             .parts
             .store
-            .groups_of_user(auth.tenant_id(), user)
-            .await?)
+            .groups_of_users(auth.tenant_id(), users)
+            .await?
+        {
+            by_user.entry(user).or_default().push(group);
+        }
+        Ok(by_user)
     }
 
     /// A page of the group's members.

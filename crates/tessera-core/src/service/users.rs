@@ -535,17 +535,39 @@ impl Core {
             }
             let now = self.parts.clock.now();
             let tombstone = current.into_tombstone(now);
-            let event = Event::new(
-                tombstone.tenant_id,
-                now,
-                auth.actor(),
+            let event = |kind: &str, subject: String, payload| {
+                Event::new(
+                    tombstone.tenant_id,
+                    now,
+                    auth.actor(),
+                    kind,
+                    subject,
+                    payload,
+                )
+            };
+            let mut events = vec![event(
                 kinds::USER_DELETED,
-                subject(id),
+                super::users::subject(id),
                 json!({}),
-            );
+            )];
+            // The store takes the user out of its groups in the same transaction and gives
+            // each group a new version; each group's change is said here.
+            for (_, group) in self
+                .parts
+                .store
+                .groups_of_users(auth.tenant_id(), &[id])
+                .await?
+            {
+                events.push(event(
+                    kinds::GROUP_UPDATED,
+                    format!("group:{}", group.id),
+                    json!({"removed": [id.to_string()], "removed_count": 1, "added_count": 0,
+                           "reason": "user deleted"}),
+                ));
+            }
             self.parts
                 .store
-                .update_user(&tombstone, version, &[], &[event])
+                .update_user(&tombstone, version, &[], &events)
                 .await?;
             Ok(())
         })

@@ -183,7 +183,8 @@ async fn groups_round_trip_list_and_members(store: Arc<dyn Store>) {
             .members,
         [ids[0]]
     );
-    // deleting a user ends its memberships
+    // deleting a user ends its memberships, and the group's version moves on
+    let sales_before = core.get_group(&auth, sales.id).await.unwrap().version;
     core.delete_user(&auth, ids[1]).await.unwrap();
     assert_eq!(
         core.group_members(&auth, sales.id, 0, 10)
@@ -191,6 +192,10 @@ async fn groups_round_trip_list_and_members(store: Arc<dyn Store>) {
             .unwrap()
             .members,
         [ids[2]]
+    );
+    assert_eq!(
+        core.get_group(&auth, sales.id).await.unwrap().version,
+        sales_before + 1
     );
     // deleting a group
     core.delete_group(&auth, sales.id, None).await.unwrap();
@@ -204,7 +209,12 @@ async fn groups_round_trip_list_and_members(store: Arc<dyn Store>) {
     assert_eq!(created.len(), 3);
     assert_eq!(created[0]["members"], 2);
     let updated = group_events(&store, &auth, kinds::GROUP_UPDATED).await;
-    assert_eq!(updated.len(), 2);
+    assert_eq!(updated.len(), 3, "two edits and the deleted member");
+    assert_eq!(updated[2]["reason"], "user deleted");
+    assert_eq!(
+        updated[2]["removed"],
+        serde_json::json!([ids[1].to_string()])
+    );
     assert_eq!(updated[0]["added_count"], 2);
     assert_eq!(
         updated[0]["removed"],

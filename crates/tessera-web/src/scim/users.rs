@@ -11,7 +11,9 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
+use std::collections::HashMap;
 use tessera_core::attributes::AttributeSchema;
+use tessera_core::group::Group;
 use tessera_core::ids::UserId;
 use tessera_core::service::NewUser;
 use tessera_core::user::User;
@@ -51,23 +53,33 @@ fn wants_groups(selection: &AttributeSelection) -> bool {
     }
 }
 
+/// The groups of `users` when the selection returns `groups`, in one query.
+async fn groups_of(
+    state: &AppState,
+    scim: &Scim,
+    users: &[&User],
+    selection: &AttributeSelection,
+) -> Result<HashMap<UserId, Vec<Group>>, ScimFailure> {
+    if !wants_groups(selection) {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    Ok(state.core.groups_of_users(&scim.auth, &ids).await?)
+}
+
 /// The user's resource as the selection shows it, and its full form (for ETag and
 /// location, which a selection may leave out).
-async fn present(
-    state: &AppState,
+fn present(
     scim: &Scim,
     schemas: &UserSchemas,
     user: &User,
+    groups: &HashMap<UserId, Vec<Group>>,
     selection: &AttributeSelection,
-) -> Result<(Value, Value), ScimFailure> {
-    let groups = if wants_groups(selection) {
-        state.core.groups_of_user(&scim.auth, user.id).await?
-    } else {
-        Vec::new()
-    };
-    let full = render_user(user, &groups, &schemas.custom, &scim.location);
+) -> (Value, Value) {
+    let groups = groups.get(&user.id).map_or(&[][..], Vec::as_slice);
+    let full = render_user(user, groups, &schemas.custom, &scim.location);
     let shown = project(&full, &schemas.schemas, selection);
-    Ok((full, shown))
+    (full, shown)
 }
 
 async fn reply(
@@ -78,7 +90,8 @@ async fn reply(
     user: &User,
     selection: &AttributeSelection,
 ) -> Result<ScimReply, ScimFailure> {
-    let (full, shown) = present(state, scim, schemas, user, selection).await?;
+    let groups = groups_of(state, scim, &[user], selection).await?;
+    let (full, shown) = present(scim, schemas, user, &groups, selection);
     Ok(ScimReply::resource(status, &full, shown))
 }
 
@@ -104,11 +117,13 @@ pub(super) async fn page(
         .core
         .filter_users(&scim.auth, &filter, sort, offset, count)
         .await?;
-    let mut resources = Vec::with_capacity(found.users.len());
-    for user in &found.users {
-        let (_, shown) = present(state, scim, &schemas, user, &query.selection).await?;
-        resources.push(shown);
-    }
+    let users: Vec<&User> = found.users.iter().collect();
+    let groups = groups_of(state, scim, &users, &query.selection).await?;
+    let resources = found
+        .users
+        .iter()
+        .map(|user| present(scim, &schemas, user, &groups, &query.selection).1)
+        .collect();
     Ok((found.total, resources))
 }
 
