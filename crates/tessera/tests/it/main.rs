@@ -14,6 +14,7 @@ mod oidc_flows;
 mod oidc_security;
 mod oidc_support;
 mod operations;
+mod scim;
 mod tenants;
 
 /// Declares each case once per backend: `sqlite::name` and `postgres::name`.
