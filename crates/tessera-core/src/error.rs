@@ -43,6 +43,7 @@ pub enum ErrorCode {
     Unavailable,
     Overloaded,
     InvalidCredentials,
+    TooManyRequests,
     Internal,
 }
 
@@ -58,6 +59,7 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::Overloaded => "overloaded",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::TooManyRequests => "too_many_requests",
             Self::Internal => "internal",
         }
     }
@@ -99,6 +101,13 @@ pub enum CoreError {
     /// The identifier or the secret is wrong; which one is never said.
     #[error("the credentials are not valid")]
     InvalidCredentials,
+    /// The same thing was asked too often (codes sent to one address, attempts at a code);
+    /// the caller may try again after the given number of seconds.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// A notice (an email) could not be sent; retrying later may succeed.
+    #[error("the message could not be sent")]
+    NotDelivered(#[source] crate::notify::NotifyError),
     /// A fault of ours; the details go to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -116,6 +125,8 @@ impl CoreError {
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Overloaded => ErrorCode::Overloaded,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            Self::NotDelivered(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

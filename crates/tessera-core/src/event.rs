@@ -55,6 +55,10 @@ pub mod kinds {
     pub const USER_DISABLED: &str = "user.disabled";
     pub const USER_ENABLED: &str = "user.enabled";
     pub const USER_DELETED: &str = "user.deleted";
+    pub const SIGN_UP_STARTED: &str = "sign_up.started";
+    pub const USER_SIGNED_UP: &str = "user.signed_up";
+    pub const USER_CLAIMED: &str = "user.claimed";
+    pub const EMAIL_VERIFIED: &str = "email.verified";
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_UPDATED: &str = "group.updated";
     pub const GROUP_DELETED: &str = "group.deleted";

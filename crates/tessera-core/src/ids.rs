@@ -106,3 +106,7 @@ id_type!(
     /// A group of users of one tenant.
     GroupId
 );
+id_type!(
+    /// A pending self sign-up (the challenge that proves the address).
+    SignUpId
+);

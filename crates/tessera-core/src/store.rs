@@ -62,7 +62,14 @@ pub use crate::user_filter::UserFilterStore;
 
 #[async_trait]
 pub trait Store:
-    OAuthStore + UserFilterStore + GroupStore + Send + Sync + std::fmt::Debug + 'static
+    OAuthStore
+    + UserFilterStore
+    + GroupStore
+    + crate::signup::SignUpStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + 'static
 {
     /// `sqlite` or `postgres`, for logs and metrics labels.
     fn backend(&self) -> &'static str;
@@ -103,7 +110,7 @@ pub trait Store:
         &self,
         user: &User,
         attribute_index: &[(String, String)],
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<()>;
     /// Inserts many users in one transaction: all or none.
     async fn insert_users(

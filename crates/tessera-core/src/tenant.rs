@@ -142,9 +142,31 @@ pub struct TenantSettings {
     pub default_locale: Option<String>,
     /// Idle and absolute lifetimes of sign-in sessions.
     pub sessions: SessionLifetimes,
+    /// Whether and how people create accounts themselves.
+    pub signup: crate::signup::SignUpSettings,
 }
 
 impl TenantSettings {
+    /// The settings in canonical form, or every problem, each naming its field.
+    pub fn normalize(mut self) -> Result<Self, Vec<crate::error::FieldError>> {
+        let mut errors = Vec::new();
+        if let Err(problem) = self.validate() {
+            errors.push(crate::error::FieldError::new(
+                "settings",
+                problem.to_string(),
+            ));
+        }
+        match self.signup.clone().normalize() {
+            Ok(signup) => self.signup = signup,
+            Err(found) => errors.extend(found.into_iter().map(|e| e.within("settings.signup"))),
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(errors)
+        }
+    }
+
     /// Every text is at most 2048 bytes without control characters; the locale is a
     /// language tag.
     pub fn validate(&self) -> Result<(), TenantValueError> {

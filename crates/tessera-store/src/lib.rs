@@ -8,11 +8,14 @@ mod postgres;
 mod postgres_filter;
 mod postgres_groups;
 mod postgres_oauth;
+mod postgres_sign_ups;
 mod rows;
+mod sign_up_rows;
 mod sqlite;
 mod sqlite_filter;
 mod sqlite_groups;
 mod sqlite_oauth;
+mod sqlite_sign_ups;
 mod user_filter_sql;
 
 pub use postgres::PostgresStore;

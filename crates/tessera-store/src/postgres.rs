@@ -457,11 +457,11 @@ impl Store for PostgresStore {
         &self,
         user: &User,
         attribute_index: &[(String, String)],
-        event: &Event,
+        events: &[Event],
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_user_rows(&mut tx, &[user], &[attribute_index]).await?;
-        insert_event(&mut tx, event).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await.map_err(classify)
     }
 

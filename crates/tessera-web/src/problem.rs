@@ -113,6 +113,7 @@ impl From<CoreError> for ApiError {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Unavailable | ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = Self::new(status, code.as_str(), title(code));
@@ -140,6 +141,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::Unavailable => "Temporarily unavailable",
         ErrorCode::Overloaded => "Too busy; retry shortly",
         ErrorCode::InvalidCredentials => "Invalid credentials",
+        ErrorCode::TooManyRequests => "Too many requests",
         ErrorCode::Internal => "Internal error",
     }
 }

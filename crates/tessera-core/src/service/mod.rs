@@ -8,6 +8,7 @@ mod grants;
 mod groups;
 mod short_cache;
 mod sign_in;
+mod signup;
 mod tenants;
 mod tokens;
 mod user_edits;
@@ -17,6 +18,7 @@ pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
 pub use grants::{CODE_LIFETIME, IssuedTokens, NewAuthorizationCode};
 pub use groups::NewGroup;
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
+pub use signup::{Proof, SignUpForm, SignUpPlace, SignedUp};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};
 pub use user_edits::UserReplacement;
@@ -25,6 +27,7 @@ pub use users::{NewUser, UserSearch};
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::ids::{ClientId, TenantId};
+use crate::notify::{NoNotifier, Notifier};
 use crate::oauth::client::Client;
 use crate::password::{Argon2Params, PasswordHasher, PasswordPolicy, default_workers};
 use crate::secret::SecretHash;
@@ -53,6 +56,8 @@ struct Parts {
     password_policy: PasswordPolicy,
     tenants: ShortCache<tenants::TenantKey, Tenant>,
     clients: ShortCache<(TenantId, ClientId), Client>,
+    /// Set once at wiring; [`NoNotifier`] until then.
+    notifier: std::sync::OnceLock<Arc<dyn Notifier>>,
 }
 
 impl Core {
@@ -94,8 +99,22 @@ impl Core {
                 password_policy,
                 tenants: ShortCache::default(),
                 clients: ShortCache::default(),
+                notifier: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Sets how notices reach people (once, at wiring); false if one was set already.
+    pub fn set_notifier(&self, notifier: Arc<dyn Notifier>) -> bool {
+        self.parts.notifier.set(notifier).is_ok()
+    }
+
+    /// The notifier, or one that refuses every notice when none was set.
+    pub fn notifier(&self) -> &dyn Notifier {
+        match self.parts.notifier.get() {
+            Some(notifier) => notifier.as_ref(),
+            None => &NoNotifier,
+        }
     }
 
     /// Figures of the password hashing pool, for `/metrics`.

@@ -137,16 +137,14 @@ impl Core {
         let display_name = parse_display_name(&new.display_name)
             .map_err(|e| CoreError::invalid("display_name", e.to_string()))?;
         check_domains(&new.domains)?;
-        new.settings
-            .validate()
-            .map_err(|e| CoreError::invalid("settings", e.to_string()))?;
+        let settings = new.settings.normalize().map_err(CoreError::Validation)?;
         let now = self.parts.clock.now();
         let tenant = Tenant {
             id: TenantId::new_at(now),
             slug: new.slug,
             display_name,
             domains: new.domains,
-            settings: new.settings,
+            settings,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -194,11 +192,15 @@ impl Core {
         if let Some(DomainChange(domains)) = &patch.domains {
             check_domains(domains)?;
         }
-        if let Some(settings) = &patch.settings {
-            settings
-                .validate()
-                .map_err(|e| CoreError::invalid("settings", e.to_string()))?;
-        }
+        let settings = match &patch.settings {
+            Some(settings) => Some(
+                settings
+                    .clone()
+                    .normalize()
+                    .map_err(CoreError::Validation)?,
+            ),
+            None => None,
+        };
         retry_on_conflict(|| async {
             let current = self.get_tenant(auth).await?;
             let mut next = current.clone();
@@ -211,7 +213,7 @@ impl Core {
                 changed.push("domains");
                 next.domains.clone_from(domains);
             }
-            if let Some(settings) = &patch.settings {
+            if let Some(settings) = &settings {
                 changed.push("settings");
                 next.settings = settings.clone();
             }

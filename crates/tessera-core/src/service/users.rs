@@ -154,7 +154,7 @@ impl Core {
         let inserted = self
             .parts
             .store
-            .insert_user(&record.user, &index, &record.event)
+            .insert_user(&record.user, &index, std::slice::from_ref(&record.event))
             .await;
         match self
             .explain_conflict(auth, inserted, std::slice::from_ref(&record))
@@ -169,7 +169,7 @@ impl Core {
                 );
                 self.parts
                     .store
-                    .insert_user(&record.user, &index, &record.event)
+                    .insert_user(&record.user, &index, std::slice::from_ref(&record.event))
                     .await?;
             }
             other => other?,

@@ -475,7 +475,8 @@ impl GrantStore for SqliteStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 8] = [
+        let statements: [(&str, OffsetDateTime); 9] = [
+            ("DELETE FROM sign_ups WHERE expires_at < ?1", horizon),
             (
                 "DELETE FROM access_tokens WHERE expires_at < ?1 OR grant_id IN \
                  (SELECT id FROM grants WHERE expires_at < ?1 OR revoked_at < ?1)",

@@ -9,6 +9,7 @@ mod filter_table;
 mod fixtures;
 mod groups;
 mod oauth;
+mod sign_ups;
 mod tenants;
 mod tokens_and_events;
 mod upgrades;

@@ -87,6 +87,15 @@ fn scim_error(error: CoreError) -> ScimError {
             ScimError::with_status(403, format!("the token lacks the scope '{scope}'"))
         }
         CoreError::Overloaded => ScimError::with_status(503, "too busy; retry shortly"),
+        CoreError::TooManyRequests {
+            retry_after_seconds,
+        } => ScimError::with_status(
+            429,
+            format!("too many requests; retry in {retry_after_seconds} s"),
+        ),
+        CoreError::NotDelivered(_) => {
+            ScimError::with_status(503, "a message could not be sent; retry shortly")
+        }
         CoreError::Unavailable(source) | CoreError::Internal(source) => {
             let id = uuid::Uuid::new_v4().simple().to_string();
             tracing::error!(error_id = %id, error = %source, "SCIM request failed");
