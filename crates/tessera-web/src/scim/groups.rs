@@ -96,28 +96,26 @@ pub(super) async fn page(
         Some(text) => group_query(&Filter::parse_with(text, &Limits::DEFAULT)?)?,
         None => GroupQuery::default(),
     };
-    // Groups come in creation order; that is the only order the store keeps for them.
-    if let Some(sort_by) = &query.sort_by
-        && !["id", "meta.created"]
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(sort_by))
-    {
+    // Groups come by display name, the order their store keeps; asking for another is
+    // refused rather than applied to one page only.
+    let by_name = query
+        .sort_by
+        .as_deref()
+        .is_none_or(|sort_by| sort_by.eq_ignore_ascii_case("displayName"));
+    let ascending = query
+        .sort_order
+        .as_deref()
+        .is_none_or(|order| order.eq_ignore_ascii_case("ascending"));
+    if !by_name || !ascending {
         return Err(ScimFailure(ScimError::invalid_value(
-            "Groups can be sorted by meta.created only",
+            "Groups are listed by displayName, ascending",
         )));
     }
     let page = state
         .core
         .list_groups(&scim.auth, &filter, offset, count)
         .await?;
-    let mut groups = page.groups;
-    if query
-        .sort_order
-        .as_deref()
-        .is_some_and(|order| order.eq_ignore_ascii_case("descending"))
-    {
-        groups.reverse();
-    }
+    let groups = page.groups;
     let mut resources = Vec::with_capacity(groups.len());
     for group in &groups {
         resources.push(present(state, scim, group, &query.selection).await?.1);
@@ -136,6 +134,23 @@ async fn run_list(
         query.start_index,
         resources,
     )))
+}
+
+/// The version `If-Match` asks a write to find (see [`preconditions::expected_version`]).
+async fn if_match(
+    state: &AppState,
+    scim: &Scim,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, ScimFailure> {
+    let current = async {
+        Ok(state
+            .core
+            .get_group(&scim.auth, parse_id(id)?)
+            .await?
+            .version)
+    };
+    preconditions::expected_version(preconditions::if_match_tags(headers), current).await
 }
 
 pub async fn list(
@@ -203,7 +218,14 @@ pub async fn replace(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> Result<ScimReply, ScimFailure> {
-    replace_op(&state, &scim, &id, preconditions::if_match(&headers), &body).await
+    replace_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+        &body,
+    )
+    .await
 }
 
 pub(super) async fn replace_op(
@@ -234,7 +256,14 @@ pub async fn patch(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> Result<ScimReply, ScimFailure> {
-    patch_op(&state, &scim, &id, preconditions::if_match(&headers), &body).await
+    patch_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+        &body,
+    )
+    .await
 }
 
 /// Applies the PATCH to the whole group, then writes only what changed: a change of name
@@ -293,7 +322,13 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<ScimReply, ScimFailure> {
-    delete_op(&state, &scim, &id, preconditions::if_match(&headers)).await
+    delete_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+    )
+    .await
 }
 
 pub(super) async fn delete_op(

@@ -17,7 +17,7 @@ pub async fn search(
     ScimJson(body): ScimJson,
 ) -> Result<ScimReply, ScimFailure> {
     let query = from_search(&body)?;
-    if query.sort_by.is_some() {
+    if query.sort_by.is_some() || query.sort_order.is_some() {
         return Err(ScimFailure(ScimError::invalid_value(
             "a search across resource types cannot be sorted; search /Users or /Groups",
         )));

@@ -140,6 +140,23 @@ async fn run_list(
     )))
 }
 
+/// The version `If-Match` asks a write to find (see [`preconditions::expected_version`]).
+async fn if_match(
+    state: &AppState,
+    scim: &Scim,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, ScimFailure> {
+    let current = async {
+        Ok(state
+            .core
+            .get_user(&scim.auth, parse_id(id)?)
+            .await?
+            .version)
+    };
+    preconditions::expected_version(preconditions::if_match_tags(headers), current).await
+}
+
 pub async fn list(
     State(state): State<AppState>,
     scim: Scim,
@@ -219,7 +236,14 @@ pub async fn replace(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> Result<ScimReply, ScimFailure> {
-    replace_op(&state, &scim, &id, preconditions::if_match(&headers), &body).await
+    replace_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+        &body,
+    )
+    .await
 }
 
 pub(super) async fn replace_op(
@@ -255,7 +279,14 @@ pub async fn patch(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> Result<ScimReply, ScimFailure> {
-    patch_op(&state, &scim, &id, preconditions::if_match(&headers), &body).await
+    patch_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+        &body,
+    )
+    .await
 }
 
 pub(super) async fn patch_op(
@@ -299,7 +330,13 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<ScimReply, ScimFailure> {
-    delete_op(&state, &scim, &id, preconditions::if_match(&headers)).await
+    delete_op(
+        &state,
+        &scim,
+        &id,
+        if_match(&state, &scim, &id, &headers).await?,
+    )
+    .await
 }
 
 pub(super) async fn delete_op(
