@@ -54,7 +54,7 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "ui_locales_supported": ["en", "de"],
         "claim_types_supported": ["normal"],
         "authorization_response_iss_parameter_supported": true,

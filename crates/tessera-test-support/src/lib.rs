@@ -1,10 +1,13 @@
-//! Helpers shared by Tessera's test suites: a fresh database per test on either backend.
+//! Helpers shared by Tessera's test suites: a fresh database per test on either backend,
+//! and an SMTP sink ([`smtp_sink`]) that receives the mails a test sends.
 //!
 //! PostgreSQL tests run when `TESSERA_TEST_DATABASE_URL` names a server; each test creates
 //! its own database there and drops it afterwards. Without the variable they are skipped
 //! with a message, except under `CI=true`, where a skip is a failure.
 
 #![allow(clippy::panic, clippy::expect_used)] // test support: failing loudly is the point
+
+pub mod smtp_sink;
 
 use std::fmt;
 

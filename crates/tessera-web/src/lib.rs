@@ -7,6 +7,7 @@ mod auth;
 mod health;
 mod json;
 mod layers;
+pub mod mail;
 mod metrics;
 mod oidc;
 mod openapi;

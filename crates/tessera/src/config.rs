@@ -3,6 +3,10 @@
 //! command-line flags — and validated at start with errors that name the setting.
 //! docs/configuration.md lists every setting.
 
+mod mail;
+
+pub use mail::{MailSender, MailSettings, SmtpCredentials, SmtpSecurity, SmtpSettings};
+
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Value};
@@ -18,7 +22,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 20] = [
+const ENVIRONMENT_KEYS: [&str; 30] = [
     "listen",
     "public_url",
     "data_dir",
@@ -39,6 +43,16 @@ const ENVIRONMENT_KEYS: [&str; 20] = [
     "access_token_algorithm",
     "outbound_allow_private",
     "key_rotation_days",
+    "mail_transport",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_allow_plaintext",
+    "smtp_username",
+    "smtp_password",
+    "mail_from",
+    "mail_from_name",
+    "smtp_timeout_seconds",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -86,6 +100,22 @@ pub struct Config {
     pub outbound_allow_private: bool,
     /// Days after which a signing key gets a successor (0: only `tessera keys rotate`).
     pub key_rotation_days: u32,
+    /// `none` (notices fail as not configured), `smtp`, or `log` (development only).
+    pub mail_transport: String,
+    pub smtp_host: Option<String>,
+    /// Default 587, or 465 with `smtp_tls = "tls"`.
+    pub smtp_port: Option<u32>,
+    /// `starttls`, `tls` or `none` (loopback hosts only, unless `smtp_allow_plaintext`).
+    pub smtp_tls: String,
+    pub smtp_allow_plaintext: bool,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    /// The address mails come from; required for `smtp` and `log`.
+    pub mail_from: Option<String>,
+    /// The name mails come from; default: each tenant's display name.
+    pub mail_from_name: Option<String>,
+    /// Longest one mail may take to deliver, connecting included.
+    pub smtp_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -111,6 +141,16 @@ impl Default for Config {
             access_token_algorithm: "ES256".to_owned(),
             outbound_allow_private: false,
             key_rotation_days: 90,
+            mail_transport: "none".to_owned(),
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: "starttls".to_owned(),
+            smtp_allow_plaintext: false,
+            smtp_username: None,
+            smtp_password: None,
+            mail_from: None,
+            mail_from_name: None,
+            smtp_timeout_seconds: 10,
         }
     }
 }
@@ -184,6 +224,8 @@ pub struct Settings {
     pub access_token_algorithm: SigningAlgorithm,
     pub outbound_allow_private: bool,
     pub key_rotation_days: u32,
+    /// How notices are sent.
+    pub mail: MailSettings,
 }
 
 impl Config {
@@ -240,6 +282,8 @@ impl Config {
                 "must be an http(s) URL without query or fragment",
             ));
         }
+        // Before any field moves out of `self`.
+        let mail = mail::validate(&self)?;
         let database_url = match self.database_url {
             Some(url)
                 if url.starts_with("sqlite:")
@@ -364,6 +408,7 @@ impl Config {
             access_token_algorithm,
             outbound_allow_private: self.outbound_allow_private,
             key_rotation_days: self.key_rotation_days,
+            mail,
         })
     }
 }

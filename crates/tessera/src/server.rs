@@ -54,6 +54,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     )
     .await
     .context("cannot start the services")?;
+    core.set_notifier(crate::mail::notifier(&settings.mail, core.clock().clone())?);
     let sealing = sealing_key(settings)?;
     let keys = KeyRing::start(core.clone(), sealing)
         .await

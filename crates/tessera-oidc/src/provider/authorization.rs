@@ -332,9 +332,14 @@ impl Provider {
                 .is_none_or(|at| now - at > Duration::seconds(max_age.into())),
             _ => false,
         };
+        // `prompt=create` (Initiating User Registration 1.0) asks for the sign-up page; the
+        // browser layer shows it when the tenant has sign-up, else the sign-in page.
         let needs_login = user.is_none()
             || (!signed_in_since_request
-                && (request.prompt.login || request.prompt.select_account || too_old));
+                && (request.prompt.login
+                    || request.prompt.select_account
+                    || request.prompt.create
+                    || too_old));
         let (Some(session), Some(user), false) = (session, user, needs_login) else {
             if request.prompt.none {
                 let error = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in");

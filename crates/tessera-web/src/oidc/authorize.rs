@@ -119,11 +119,18 @@ async fn resume(
 pub fn render_step(site: &Site, page: &PageContext, step: AuthorizeStep) -> Response {
     match step {
         AuthorizeStep::Respond(response) => respond(response),
-        AuthorizeStep::Login(pending) => see_other(&format!(
-            "{}/login?auth={}",
-            site.base,
-            encode(&pending.handle)
-        )),
+        AuthorizeStep::Login(pending) => {
+            let page = if pending.request.prompt.create && site.tenant.settings.signup.enabled {
+                "signup"
+            } else {
+                "login"
+            };
+            see_other(&format!(
+                "{}/{page}?auth={}",
+                site.base,
+                encode(&pending.handle)
+            ))
+        }
         AuthorizeStep::Consent(pending) => see_other(&format!(
             "{}/consent?auth={}",
             site.base,

@@ -51,6 +51,19 @@ pub fn text(language: &str, key: &str) -> &'static str {
         .unwrap_or("")
 }
 
+/// Every text whose key starts with `prefix` (such as `mail_`), in `language`, keyed as in
+/// the English table; English where a translation is missing.
+pub fn texts_with_prefix(
+    language: &str,
+    prefix: &str,
+) -> std::collections::BTreeMap<&'static str, &'static str> {
+    ENGLISH
+        .iter()
+        .filter(|(key, _)| key.starts_with(prefix))
+        .map(|(key, _)| (*key, text(language, key)))
+        .collect()
+}
+
 fn lookup(table: &'static [(&str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
@@ -88,6 +101,73 @@ const ENGLISH: &[(&str, &str)] = &[
     ("stay", "Stay signed in"),
     ("signed_out", "You have been signed out."),
     ("signed_in", "You are signed in."),
+    ("signup_title", "Create your account"),
+    ("signup_submit", "Create account"),
+    ("signup_have_account", "Already have an account?"),
+    ("signup_link", "Create an account"),
+    ("signup_no_account", "New here?"),
+    ("given_name", "Given name"),
+    ("family_name", "Family name"),
+    (
+        "signup_password_help",
+        "At least 15 characters. A few unrelated words make a strong password.",
+    ),
+    ("signup_terms_before", "I accept the"),
+    ("signup_terms", "terms of service"),
+    ("signup_privacy_before", "I have read the"),
+    ("signup_privacy", "privacy notice"),
+    (
+        "signup_domain_refused",
+        "Accounts can be created with addresses of certain organisations only.",
+    ),
+    (
+        "signup_weak_password",
+        "Choose a longer or less common password: at least 15 characters, not your name or email.",
+    ),
+    ("signup_accept_terms", "Please accept the terms of service."),
+    (
+        "signup_accept_privacy",
+        "Please confirm that you have read the privacy notice.",
+    ),
+    ("signup_bad_name", "Names can be at most 200 characters."),
+    (
+        "signup_too_many",
+        "We have sent several codes to this address already. Please wait an hour and try again.",
+    ),
+    (
+        "signup_mail_failed",
+        "We could not send the email right now. Please try again in a few minutes.",
+    ),
+    (
+        "signup_unavailable",
+        "Accounts cannot be created here. Please ask the service for an invitation.",
+    ),
+    ("signup_verify_title", "Confirm your email"),
+    ("signup_code_sent", "We have sent a 6-digit code to"),
+    ("signup_code", "Code"),
+    ("signup_resend", "Send a new code"),
+    (
+        "signup_code_resent",
+        "A new code is on its way. The previous one no longer works.",
+    ),
+    (
+        "signup_wrong_code",
+        "That code is not correct. Check the latest email and try again.",
+    ),
+    (
+        "signup_expired",
+        "This sign-up has expired or was already used. Please start again.",
+    ),
+    ("signup_start_again", "Start again"),
+    (
+        "signup_already_registered",
+        "This address already has an account. Please sign in.",
+    ),
+    (
+        "signup_confirm_intro",
+        "Confirm that this email address is yours to finish creating your account.",
+    ),
+    ("signup_confirm", "Confirm my email"),
     ("error_title", "Something went wrong"),
     (
         "expired",
@@ -98,6 +178,45 @@ const ENGLISH: &[(&str, &str)] = &[
         "This request could not be verified. Please reload the page and try again.",
     ),
     ("skip", "Skip to content"),
+    // Mails (`crate::mail`): `mail_<kind>_subject` is each notice's subject. `{tenant}` and
+    // `{minutes}` are filled in by the templates.
+    ("mail_sign_up_code_subject", "Your code for {tenant}"),
+    (
+        "mail_sign_up_code_intro",
+        "Enter this code to finish creating your account at {tenant}:",
+    ),
+    ("mail_sign_up_code_button", "Confirm your email address"),
+    ("mail_sign_up_code_link", "Or open this link:"),
+    (
+        "mail_sign_up_code_valid",
+        "The code and the link are valid for {minutes} minutes.",
+    ),
+    (
+        "mail_sign_up_code_ignore",
+        "If you did not ask for this, ignore this mail: no account will be created.",
+    ),
+    (
+        "mail_already_registered_subject",
+        "You already have an account at {tenant}",
+    ),
+    (
+        "mail_already_registered_intro",
+        "Someone, maybe you, tried to create an account at {tenant} with this email address. You already have one.",
+    ),
+    ("mail_already_registered_button", "Sign in"),
+    ("mail_already_registered_link", "Sign in here:"),
+    (
+        "mail_already_registered_ignore",
+        "If it was not you, ignore this mail: nothing about your account has changed.",
+    ),
+    (
+        "mail_link_fallback",
+        "If the button does not work, copy this link into your browser:",
+    ),
+    (
+        "mail_footer",
+        "{tenant} sent this mail automatically. Replies are not read.",
+    ),
 ];
 
 const GERMAN: &[(&str, &str)] = &[
@@ -136,6 +255,82 @@ const GERMAN: &[(&str, &str)] = &[
     ("stay", "Angemeldet bleiben"),
     ("signed_out", "Sie wurden abgemeldet."),
     ("signed_in", "Sie sind angemeldet."),
+    ("signup_title", "Konto erstellen"),
+    ("signup_submit", "Konto erstellen"),
+    ("signup_have_account", "Sie haben bereits ein Konto?"),
+    ("signup_link", "Konto erstellen"),
+    ("signup_no_account", "Neu hier?"),
+    ("given_name", "Vorname"),
+    ("family_name", "Nachname"),
+    (
+        "signup_password_help",
+        "Mindestens 15 Zeichen. Einige unzusammenhängende Wörter ergeben ein starkes Passwort.",
+    ),
+    ("signup_terms_before", "Ich akzeptiere die"),
+    ("signup_terms", "Nutzungsbedingungen"),
+    ("signup_privacy_before", "Ich habe die"),
+    ("signup_privacy", "Datenschutzhinweise gelesen"),
+    (
+        "signup_domain_refused",
+        "Konten können nur mit Adressen bestimmter Organisationen erstellt werden.",
+    ),
+    (
+        "signup_weak_password",
+        "Wählen Sie ein längeres oder weniger verbreitetes Passwort: mindestens 15 Zeichen, nicht Ihr Name oder Ihre E-Mail-Adresse.",
+    ),
+    (
+        "signup_accept_terms",
+        "Bitte akzeptieren Sie die Nutzungsbedingungen.",
+    ),
+    (
+        "signup_accept_privacy",
+        "Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.",
+    ),
+    (
+        "signup_bad_name",
+        "Namen dürfen höchstens 200 Zeichen lang sein.",
+    ),
+    (
+        "signup_too_many",
+        "Wir haben bereits mehrere Codes an diese Adresse gesendet. Bitte versuchen Sie es in einer Stunde erneut.",
+    ),
+    (
+        "signup_mail_failed",
+        "Die E-Mail konnte gerade nicht gesendet werden. Bitte versuchen Sie es in einigen Minuten erneut.",
+    ),
+    (
+        "signup_unavailable",
+        "Hier können keine Konten erstellt werden. Bitten Sie den Dienst um eine Einladung.",
+    ),
+    ("signup_verify_title", "E-Mail-Adresse bestätigen"),
+    (
+        "signup_code_sent",
+        "Wir haben einen 6-stelligen Code gesendet an",
+    ),
+    ("signup_code", "Code"),
+    ("signup_resend", "Neuen Code senden"),
+    (
+        "signup_code_resent",
+        "Ein neuer Code ist unterwegs. Der vorherige gilt nicht mehr.",
+    ),
+    (
+        "signup_wrong_code",
+        "Dieser Code ist nicht richtig. Prüfen Sie die neueste E-Mail und versuchen Sie es erneut.",
+    ),
+    (
+        "signup_expired",
+        "Diese Registrierung ist abgelaufen oder wurde bereits verwendet. Bitte beginnen Sie neu.",
+    ),
+    ("signup_start_again", "Neu beginnen"),
+    (
+        "signup_already_registered",
+        "Für diese Adresse gibt es bereits ein Konto. Bitte melden Sie sich an.",
+    ),
+    (
+        "signup_confirm_intro",
+        "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört, um Ihr Konto fertig zu erstellen.",
+    ),
+    ("signup_confirm", "E-Mail-Adresse bestätigen"),
     ("error_title", "Etwas ist schiefgelaufen"),
     (
         "expired",
@@ -146,6 +341,43 @@ const GERMAN: &[(&str, &str)] = &[
         "Die Anfrage konnte nicht geprüft werden. Bitte laden Sie die Seite neu und versuchen Sie es erneut.",
     ),
     ("skip", "Zum Inhalt springen"),
+    ("mail_sign_up_code_subject", "Ihr Code für {tenant}"),
+    (
+        "mail_sign_up_code_intro",
+        "Mit diesem Code schließen Sie die Registrierung bei {tenant} ab:",
+    ),
+    ("mail_sign_up_code_button", "E-Mail-Adresse bestätigen"),
+    ("mail_sign_up_code_link", "Oder öffnen Sie diesen Link:"),
+    (
+        "mail_sign_up_code_valid",
+        "Code und Link sind {minutes} Minuten gültig.",
+    ),
+    (
+        "mail_sign_up_code_ignore",
+        "Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: Es wird kein Konto angelegt.",
+    ),
+    (
+        "mail_already_registered_subject",
+        "Sie haben bereits ein Konto bei {tenant}",
+    ),
+    (
+        "mail_already_registered_intro",
+        "Jemand, vielleicht Sie, wollte mit dieser E-Mail-Adresse ein Konto bei {tenant} anlegen. Sie haben bereits eines.",
+    ),
+    ("mail_already_registered_button", "Anmelden"),
+    ("mail_already_registered_link", "Hier melden Sie sich an:"),
+    (
+        "mail_already_registered_ignore",
+        "Wenn Sie das nicht waren, ignorieren Sie diese E-Mail: An Ihrem Konto hat sich nichts geändert.",
+    ),
+    (
+        "mail_link_fallback",
+        "Falls die Schaltfläche nicht funktioniert, kopieren Sie diesen Link in Ihren Browser:",
+    ),
+    (
+        "mail_footer",
+        "{tenant} hat diese E-Mail automatisch versendet. Antworten werden nicht gelesen.",
+    ),
 ];
 
 #[cfg(test)]

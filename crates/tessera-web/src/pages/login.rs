@@ -115,6 +115,7 @@ fn login_page(
             auth => handle,
             email => email,
             error => error,
+            signup => prepared.page.tenant.settings.signup.enabled,
         },
     )
 }
@@ -243,8 +244,43 @@ async fn password_step(
             );
         }
     };
+    let authentication = Authentication {
+        at: Some(state.core.clock().now()),
+        methods: vec!["pwd".to_owned()],
+        acr: ACR_ONE_FACTOR.to_owned(),
+    };
+    let handle = prepared.pending.as_ref().map(|_| handle.as_str());
+    start_session_and_continue(
+        &state,
+        &site,
+        &prepared.page,
+        &headers,
+        &context,
+        &user,
+        authentication,
+        handle,
+    )
+    .await
+}
+
+/// Starts a new session for `user` (ending the browser's previous one, A21), sets its
+/// cookie and continues the authorization request `handle`, or says the user is signed in.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one sign-in, each needed"
+)]
+pub(super) async fn start_session_and_continue(
+    state: &AppState,
+    site: &Site,
+    page: &PageContext,
+    headers: &HeaderMap,
+    context: &SignInContext,
+    user: &tessera_core::user::User,
+    authentication: Authentication,
+    handle: Option<&str>,
+) -> Response {
     // A21: a session id from before the sign-in never survives it.
-    if let Some(old) = site.session(&state, &headers).await {
+    if let Some(old) = site.session(state, headers).await {
         match state.provider.log_out(&old).await {
             Ok(clients) => {
                 let notices = state
@@ -256,45 +292,34 @@ async fn password_step(
             Err(error) => tracing::warn!(%error, "could not end the previous session"),
         }
     }
-    let authentication = Authentication {
-        at: Some(state.core.clock().now()),
-        methods: vec!["pwd".to_owned()],
-        acr: ACR_ONE_FACTOR.to_owned(),
-    };
     let started = match state
         .core
-        .start_session(
-            &context,
-            &user,
-            authentication,
-            site.tenant.settings.sessions,
-        )
+        .start_session(context, user, authentication, site.tenant.settings.sessions)
         .await
     {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(%error, "could not start a session");
             return message(
-                &prepared.page,
+                page,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error_title",
-                prepared.page.text("busy"),
+                page.text("busy"),
             );
         }
     };
-    let mut response = if prepared.pending.is_some() {
-        see_other(&format!(
+    let mut response = match handle {
+        Some(handle) => see_other(&format!(
             "{}{CONTINUE_PATH}?auth={}",
             site.base,
             url::form_urlencoded::byte_serialize(handle.as_bytes()).collect::<String>()
-        ))
-    } else {
-        message(
-            &prepared.page,
+        )),
+        None => message(
+            page,
             StatusCode::OK,
             "sign_in_title",
-            prepared.page.text("signed_in"),
-        )
+            page.text("signed_in"),
+        ),
     };
     if let Some(cookie) = site
         .cookies

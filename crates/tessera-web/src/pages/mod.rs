@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod i18n;
 pub mod login;
 pub mod session;
+pub mod signup;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -34,6 +35,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "form_post.html",
         include_str!("../../templates/form_post.html"),
     ),
+    ("signup.html", include_str!("../../templates/signup.html")),
+    (
+        "signup_verify.html",
+        include_str!("../../templates/signup_verify.html"),
+    ),
+    (
+        "signup_confirm.html",
+        include_str!("../../templates/signup_confirm.html"),
+    ),
 ];
 
 /// Keys of the translation table that templates use as `t.<key>`.
@@ -57,7 +67,7 @@ const TEXT_KEYS: &[&str] = &[
     "skip",
 ];
 
-fn environment() -> &'static Environment<'static> {
+pub(crate) fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
     ENVIRONMENT.get_or_init(|| {
         let mut env = Environment::new();
@@ -68,6 +78,7 @@ fn environment() -> &'static Environment<'static> {
                 tracing::error!(%error, template = name, "template does not compile");
             }
         }
+        crate::mail::register(&mut env);
         env
     })
 }
@@ -88,7 +99,7 @@ impl PageContext {
 }
 
 /// A CSS colour we can put into a style sheet without escaping worries.
-fn safe_color(value: Option<&String>, fallback: &'static str) -> String {
+pub(crate) fn safe_color(value: Option<&String>, fallback: &'static str) -> String {
     match value {
         Some(color)
             if color.len() <= 32

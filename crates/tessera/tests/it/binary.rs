@@ -9,7 +9,7 @@ use tokio::process::{Child, Command};
 
 const CANARY_TOKEN: &str = "canary-bootstrap-token-7f3a9c1e5b2d4f6a8c0e";
 
-fn tessera() -> Command {
+pub(crate) fn tessera() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TESSERA_")) {
         command.env_remove(name);
@@ -21,10 +21,10 @@ fn tessera() -> Command {
 }
 
 /// The server's log lines, collected as they come.
-type Log = Arc<Mutex<Vec<String>>>;
+pub(crate) type Log = Arc<Mutex<Vec<String>>>;
 
 /// Collects the child's stderr and waits for the "serving" line; returns the address.
-async fn wait_for_address(child: &mut Child) -> (String, Log) {
+pub(crate) async fn wait_for_address(child: &mut Child) -> (String, Log) {
     let log: Log = Arc::default();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let sink = log.clone();
@@ -288,6 +288,7 @@ async fn a24_secrets_of_the_sign_in_flow_never_reach_the_logs() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        mail: std::sync::Arc::new(tessera_test_support::smtp_sink::SmtpSink::start().await),
     };
     let rp = register(&server, serde_json::json!({})).await;
     user(&server, "ada@example.com").await;

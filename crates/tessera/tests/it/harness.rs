@@ -16,6 +16,8 @@ pub const BOOTSTRAP_TOKEN: &str = "bootstrap-token-for-the-http-suite-0123456789
 pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
+    /// The SMTP server the test server sends its mail to.
+    pub mail: std::sync::Arc<tessera_test_support::smtp_sink::SmtpSink>,
 }
 
 /// An answer: status, headers and the parsed JSON body (`Null` when empty).
@@ -140,8 +142,17 @@ where
         database_url: Some(database.url.clone()),
         data_dir: None,
     };
+    let mail = std::sync::Arc::new(tessera_test_support::smtp_sink::SmtpSink::start().await);
     let environment = vec![
         ("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned()),
+        ("TESSERA_MAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
+        ("TESSERA_SMTP_HOST".to_owned(), "127.0.0.1".to_owned()),
+        ("TESSERA_SMTP_PORT".to_owned(), mail.port().to_string()),
+        ("TESSERA_SMTP_TLS".to_owned(), "none".to_owned()),
+        (
+            "TESSERA_MAIL_FROM".to_owned(),
+            "no-reply@tessera.test".to_owned(),
+        ),
         // Given, so that servers of parallel tests never share a generated key file.
         (
             "TESSERA_KEY_ENCRYPTION_KEY".to_owned(),
@@ -185,6 +196,7 @@ where
     let test_server = TestServer {
         base: format!("http://{address}"),
         client,
+        mail,
     };
     wait_until_ready(&test_server).await;
     case(test_server).await;

@@ -10,11 +10,13 @@ mod admin_users;
 mod binary;
 mod cli;
 mod harness;
+mod mail;
 mod oidc_flows;
 mod oidc_security;
 mod oidc_support;
 mod operations;
 mod scim;
+mod signup;
 mod tenants;
 
 /// Declares each case once per backend: `sqlite::name` and `postgres::name`.
