@@ -56,6 +56,13 @@ async fn every_response(request: Request, next: Next, hsts: bool) -> Response {
     let measure = RequestMeasure::start(&request);
     let scim = request.uri().path().starts_with("/scim/");
     let mut response = problem_body_for_bare_errors(next.run(request).await, scim);
+    // The rest of an oversized body is never read, so the connection cannot carry another
+    // request: say so, rather than let the client find out on its next request.
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     security_headers(response.headers_mut(), hsts);
     measure.record(response.status());
     response

@@ -162,6 +162,10 @@ async fn a37_bodies_over_the_limit_are_413(server: TestServer) {
         answer.headers["x-content-type-options"], "nosniff",
         "and carry the security headers (A20)"
     );
+    assert_eq!(
+        answer.headers["connection"], "close",
+        "the unread rest of the body ends the connection, and the client is told"
+    );
     assert_eq!(user_count(&server).await, 0);
 }
 
