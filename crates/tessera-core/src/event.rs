@@ -59,6 +59,9 @@ pub mod kinds {
     pub const USER_SIGNED_UP: &str = "user.signed_up";
     pub const USER_CLAIMED: &str = "user.claimed";
     pub const EMAIL_VERIFIED: &str = "email.verified";
+    pub const USER_INVITED: &str = "user.invited";
+    pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
+    pub const INVITATION_REVOKED: &str = "invitation.revoked";
     pub const GROUP_CREATED: &str = "group.created";
     pub const GROUP_UPDATED: &str = "group.updated";
     pub const GROUP_DELETED: &str = "group.deleted";

@@ -110,3 +110,7 @@ id_type!(
     /// A pending self sign-up (the challenge that proves the address).
     SignUpId
 );
+id_type!(
+    /// An invitation to an email address.
+    InvitationId
+);

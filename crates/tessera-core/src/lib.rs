@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod group;
 pub mod ids;
+pub mod invitation;
 pub mod notify;
 pub mod oauth;
 pub mod outbound;

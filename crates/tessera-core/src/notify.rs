@@ -24,6 +24,11 @@ pub enum Notice {
     /// recover the password) instead. Sent in place of a code so that the sign-up page
     /// never tells whether an address is registered (A08).
     AlreadyRegistered { sign_in_link: String },
+    /// An administrator invited the address: follow the link to choose a password.
+    Invitation {
+        link: SecretString,
+        valid_for: Duration,
+    },
 }
 
 impl Notice {
@@ -32,6 +37,7 @@ impl Notice {
         match self {
             Self::SignUpCode { .. } => "sign_up_code",
             Self::AlreadyRegistered { .. } => "already_registered",
+            Self::Invitation { .. } => "invitation",
         }
     }
 }

@@ -66,6 +66,7 @@ pub trait Store:
     + UserFilterStore
     + GroupStore
     + crate::signup::SignUpStore
+    + crate::invitation::InvitationStore
     + Send
     + Sync
     + std::fmt::Debug

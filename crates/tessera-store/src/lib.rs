@@ -3,10 +3,12 @@
 //! its own migrations. The conformance suite in `tests/it` runs every case on both.
 
 mod errors;
+mod invitation_rows;
 mod oauth_rows;
 mod postgres;
 mod postgres_filter;
 mod postgres_groups;
+mod postgres_invitations;
 mod postgres_oauth;
 mod postgres_sign_ups;
 mod rows;
@@ -14,6 +16,7 @@ mod sign_up_rows;
 mod sqlite;
 mod sqlite_filter;
 mod sqlite_groups;
+mod sqlite_invitations;
 mod sqlite_oauth;
 mod sqlite_sign_ups;
 mod user_filter_sql;

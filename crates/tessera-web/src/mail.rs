@@ -25,6 +25,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/mail/layout.html"),
     ),
     (
+        "mail/invitation.txt",
+        include_str!("../templates/mail/invitation.txt"),
+    ),
+    (
+        "mail/invitation.html",
+        include_str!("../templates/mail/invitation.html"),
+    ),
+    (
         "mail/sign_up_code.txt",
         include_str!("../templates/mail/sign_up_code.txt"),
     ),
@@ -137,6 +145,10 @@ fn notice_values(notice: &Notice) -> Value {
             minutes => minutes(*valid_for).to_string(),
         },
         Notice::AlreadyRegistered { sign_in_link } => context! { link => sign_in_link },
+        Notice::Invitation { link, valid_for } => context! {
+            link => link.expose_secret(),
+            days => valid_for.as_secs().div_ceil(86_400).max(1).to_string(),
+        },
     }
 }
 
@@ -227,10 +239,16 @@ mod tests {
             Notice::AlreadyRegistered {
                 sign_in_link: SIGN_IN.to_owned(),
             },
+            Notice::Invitation {
+                link: LINK.to_owned().into(),
+                valid_for: Duration::from_secs(7 * 86_400),
+            },
         ];
         for notice in &all {
             match notice {
-                Notice::SignUpCode { .. } | Notice::AlreadyRegistered { .. } => {}
+                Notice::SignUpCode { .. }
+                | Notice::AlreadyRegistered { .. }
+                | Notice::Invitation { .. } => {}
             }
         }
         all

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, OpenID Connect clients, API tokens and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
+    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, OpenID Connect clients, API tokens, invitations and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
     paths(
         admin::tenants::list, admin::tenants::create, admin::tenants::read, admin::tenants::update,
         admin::schema::read, admin::schema::replace,
@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         admin::clients::list, admin::clients::create, admin::clients::read, admin::clients::replace,
         admin::clients::remove, admin::clients::rotate_secret,
         admin::events::list,
+        admin::invitations::list, admin::invitations::create, admin::invitations::read, admin::invitations::revoke,
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
@@ -28,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         admin::TokenResponse, admin::TokenCreate, admin::TokenCreated, admin::EventResponse,
         admin::users::PasswordInput, admin::clients::ClientInput, admin::clients::ClientResponse, ListResponse<admin::clients::ClientResponse>,
         ListResponse<admin::UserResponse>, ListResponse<admin::TenantResponse>, ListResponse<admin::TokenResponse>, ListResponse<admin::EventResponse>,
+        admin::invitations::InvitationResponse, admin::invitations::InvitationCreate, ListResponse<admin::invitations::InvitationResponse>,
     )),
     modifiers(&BearerAuth),
 )]

@@ -57,6 +57,20 @@ pub enum Proof {
     Link(SecretString),
 }
 
+/// An address just proven (by a sign-up code or an invitation link), and what to make of
+/// it.
+pub(super) struct ProvenAddress<'a> {
+    pub email: &'a Email,
+    pub password_hash: PasswordHash,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub language: &'a str,
+    /// The flow, as `user.created` and `email.verified` name it.
+    pub source: &'static str,
+    /// The flow's own event: kind and payload.
+    pub outcome: (&'static str, serde_json::Value),
+}
+
 /// A finished sign-up.
 #[derive(Debug)]
 pub struct SignedUp {
@@ -310,29 +324,53 @@ impl Core {
         Ok(id)
     }
 
-    /// Makes the account of a proven sign-up: claims the light account of the address if
-    /// there is one, else creates a user.
+    /// Makes the account of a proven sign-up.
     async fn make_account(
         &self,
         tenant: &Tenant,
         challenge: &SignUpChallenge,
     ) -> Result<(User, bool), CoreError> {
         let details = &challenge.details;
-        let hash = details
+        let password_hash = details
             .password_hash
             .as_deref()
             .map(PasswordHash::parse)
             .transpose()
             .map_err(|e| CoreError::invalid("password", e.to_string()))?
             .ok_or(CoreError::InvalidCredentials)?;
+        self.activate_address(
+            tenant,
+            ProvenAddress {
+                email: &challenge.email,
+                password_hash,
+                given_name: details.given_name.clone(),
+                family_name: details.family_name.clone(),
+                language: &details.language,
+                source: "sign_up",
+                outcome: (
+                    kinds::USER_SIGNED_UP,
+                    json!({
+                        "terms_version": details.terms_version,
+                        "privacy_version": details.privacy_version,
+                        "client_id": details.client_id,
+                        "sign_up_id": challenge.id.to_string(),
+                    }),
+                ),
+            },
+        )
+        .await
+    }
+
+    /// Gives a proven address an active account: claims the light account that has it (same
+    /// id, its data kept, the names given filling only gaps) or creates a user. Writes
+    /// `user.claimed` or `user.created`, the flow's own event and `email.verified` with it.
+    pub(super) async fn activate_address(
+        &self,
+        tenant: &Tenant,
+        proven: ProvenAddress<'_>,
+    ) -> Result<(User, bool), CoreError> {
         let now = self.parts.clock.now();
         let schema = self.parts.store.attribute_schema(tenant.id).await?;
-        let acceptance = json!({
-            "terms_version": details.terms_version,
-            "privacy_version": details.privacy_version,
-            "client_id": details.client_id,
-            "sign_up_id": challenge.id.to_string(),
-        });
         let event = |kind: &str, user: UserId, payload| {
             Event::new(
                 tenant.id,
@@ -343,38 +381,43 @@ impl Core {
                 payload,
             )
         };
+        let (outcome_kind, outcome) = proven.outcome;
         match self
             .parts
             .store
-            .user_by_email(tenant.id, &challenge.email)
+            .user_by_email(tenant.id, proven.email)
             .await?
         {
             Some(light) if light.status == UserStatus::Light => {
                 let mut profile = light.profile.clone();
                 for email in &mut profile.emails {
-                    if email.value.normalized() == challenge.email.normalized() {
+                    if email.value.normalized() == proven.email.normalized() {
                         email.verified = true;
                     }
                 }
-                // What the light account knew stays; the form fills only the gaps.
                 if profile.given_name.is_none() {
-                    profile.given_name.clone_from(&details.given_name);
+                    profile.given_name = proven.given_name;
                 }
                 if profile.family_name.is_none() {
-                    profile.family_name.clone_from(&details.family_name);
+                    profile.family_name = proven.family_name;
                 }
                 let profile = super::users::validated(profile, &schema)?;
                 let next = User {
                     status: UserStatus::Active,
                     profile,
-                    password_hash: Some(hash),
+                    password_hash: Some(proven.password_hash),
                     updated_at: now,
                     version: light.version + 1,
                     ..light.clone()
                 };
                 let events = [
-                    event(kinds::USER_CLAIMED, next.id, acceptance),
-                    event(kinds::EMAIL_VERIFIED, next.id, json!({"by": "sign_up"})),
+                    event(
+                        kinds::USER_CLAIMED,
+                        next.id,
+                        json!({"source": proven.source}),
+                    ),
+                    event(outcome_kind, next.id, outcome),
+                    event(kinds::EMAIL_VERIFIED, next.id, json!({"by": proven.source})),
                 ];
                 self.parts
                     .store
@@ -392,14 +435,14 @@ impl Core {
                 let id = UserId::new_at(now);
                 let profile = Profile {
                     username: Some(
-                        Username::parse(challenge.email.as_str())
+                        Username::parse(proven.email.as_str())
                             .map_err(|e| CoreError::invalid("username", e.to_string()))?,
                     ),
-                    given_name: details.given_name.clone(),
-                    family_name: details.family_name.clone(),
-                    locale: Some(details.language.clone()),
+                    given_name: proven.given_name,
+                    family_name: proven.family_name,
+                    locale: Some(proven.language.to_owned()),
                     emails: vec![UserEmail {
-                        value: challenge.email.clone(),
+                        value: proven.email.clone(),
                         primary: true,
                         verified: true,
                         purposes: BTreeSet::new(),
@@ -412,7 +455,7 @@ impl Core {
                     tenant_id: tenant.id,
                     status: UserStatus::Active,
                     profile: super::users::validated(profile, &schema)?,
-                    password_hash: Some(hash),
+                    password_hash: Some(proven.password_hash),
                     created_at: now,
                     updated_at: now,
                     version: 1,
@@ -421,10 +464,10 @@ impl Core {
                     event(
                         kinds::USER_CREATED,
                         id,
-                        json!({"status": "active", "source": "sign_up"}),
+                        json!({"status": "active", "source": proven.source}),
                     ),
-                    event(kinds::USER_SIGNED_UP, id, acceptance),
-                    event(kinds::EMAIL_VERIFIED, id, json!({"by": "sign_up"})),
+                    event(outcome_kind, id, outcome),
+                    event(kinds::EMAIL_VERIFIED, id, json!({"by": proven.source})),
                 ];
                 self.parts
                     .store

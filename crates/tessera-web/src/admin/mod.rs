@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod events;
+pub mod invitations;
 pub mod schema;
 pub mod tenants;
 pub mod tokens;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(clients::routes())
         .merge(events::routes())
+        .merge(invitations::routes())
 }
 
 /// Paging parameters of every list.

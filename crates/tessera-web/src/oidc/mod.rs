@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(logout::routes())
         .merge(crate::pages::login::routes())
         .merge(crate::pages::signup::routes())
+        .merge(crate::pages::invite::routes())
         .merge(crate::pages::consent::routes())
 }
 

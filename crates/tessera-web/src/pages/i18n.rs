@@ -168,6 +168,13 @@ const ENGLISH: &[(&str, &str)] = &[
         "Confirm that this email address is yours to finish creating your account.",
     ),
     ("signup_confirm", "Confirm my email"),
+    ("invite_title", "Accept your invitation"),
+    ("invite_intro", "Choose a password for your account"),
+    ("invite_submit", "Create my account"),
+    (
+        "invite_expired",
+        "This invitation has expired, was withdrawn or was already used. Please ask for a new one.",
+    ),
     ("error_title", "Something went wrong"),
     (
         "expired",
@@ -208,6 +215,21 @@ const ENGLISH: &[(&str, &str)] = &[
     (
         "mail_already_registered_ignore",
         "If it was not you, ignore this mail: nothing about your account has changed.",
+    ),
+    ("mail_invitation_subject", "You are invited to {tenant}"),
+    (
+        "mail_invitation_intro",
+        "You have been invited to create your account at {tenant}. Choose a password to finish.",
+    ),
+    ("mail_invitation_button", "Accept the invitation"),
+    ("mail_invitation_link", "Accept the invitation here:"),
+    (
+        "mail_invitation_validity",
+        "The invitation is valid for {days} days.",
+    ),
+    (
+        "mail_invitation_ignore",
+        "If you do not know why you received it, ignore this mail: no account is created.",
     ),
     (
         "mail_link_fallback",
@@ -331,6 +353,13 @@ const GERMAN: &[(&str, &str)] = &[
         "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört, um Ihr Konto fertig zu erstellen.",
     ),
     ("signup_confirm", "E-Mail-Adresse bestätigen"),
+    ("invite_title", "Einladung annehmen"),
+    ("invite_intro", "Wählen Sie ein Passwort für Ihr Konto"),
+    ("invite_submit", "Mein Konto anlegen"),
+    (
+        "invite_expired",
+        "Diese Einladung ist abgelaufen, wurde zurückgezogen oder bereits verwendet. Bitte fordern Sie eine neue an.",
+    ),
     ("error_title", "Etwas ist schiefgelaufen"),
     (
         "expired",
@@ -369,6 +398,21 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "mail_already_registered_ignore",
         "Wenn Sie das nicht waren, ignorieren Sie diese E-Mail: An Ihrem Konto hat sich nichts geändert.",
+    ),
+    ("mail_invitation_subject", "Sie sind zu {tenant} eingeladen"),
+    (
+        "mail_invitation_intro",
+        "Sie wurden eingeladen, Ihr Konto bei {tenant} anzulegen. Wählen Sie ein Passwort, um abzuschließen.",
+    ),
+    ("mail_invitation_button", "Einladung annehmen"),
+    ("mail_invitation_link", "Hier nehmen Sie die Einladung an:"),
+    (
+        "mail_invitation_validity",
+        "Die Einladung gilt {days} Tage.",
+    ),
+    (
+        "mail_invitation_ignore",
+        "Wenn Sie nicht wissen, warum Sie sie erhalten haben, ignorieren Sie diese E-Mail: Es wird kein Konto angelegt.",
     ),
     (
         "mail_link_fallback",

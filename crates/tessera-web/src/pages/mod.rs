@@ -5,6 +5,7 @@
 pub mod consent;
 pub mod csrf;
 pub mod i18n;
+pub mod invite;
 pub mod login;
 pub mod session;
 pub mod signup;
@@ -36,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/form_post.html"),
     ),
     ("signup.html", include_str!("../../templates/signup.html")),
+    ("invite.html", include_str!("../../templates/invite.html")),
     (
         "signup_verify.html",
         include_str!("../../templates/signup_verify.html"),

@@ -107,6 +107,8 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
         ("/admin/v1/clients/{id}", &["get", "put", "delete"]),
         ("/admin/v1/clients/{id}/secret", &["post"]),
         ("/admin/v1/events", &["get"]),
+        ("/admin/v1/invitations", &["get", "post"]),
+        ("/admin/v1/invitations/{id}", &["get", "delete"]),
     ];
     assert_eq!(
         paths.len(),
@@ -128,6 +130,7 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
         "UserPatchInput",
         "TenantResponse",
         "TokenCreated",
+        "InvitationResponse",
         "EventResponse",
     ] {
         assert!(schemas.contains_key(name), "schema {name} missing");
