@@ -137,8 +137,9 @@ impl SignUpSettings {
     }
 }
 
-/// What the form said, kept until the address is proven.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the form said, kept until the address is proven. `Debug` leaves the password hash
+/// out (A24).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SignUpDetails {
     /// Argon2id of the chosen password as a PHC string; none for a decoy.
@@ -154,6 +155,18 @@ pub struct SignUpDetails {
     pub continue_handle: Option<String>,
     /// The client whose authorization request it was, for events.
     pub client_id: Option<String>,
+    /// SHA-256 (hex) of the starting browser's CSRF cookie value: links confirmed in that
+    /// browser sign in, others must choose a password and sign in themselves.
+    pub browser_hash: Option<String>,
+}
+
+impl std::fmt::Debug for SignUpDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpDetails")
+            .field("language", &self.language)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SignUpDetails {
@@ -167,6 +180,7 @@ impl Default for SignUpDetails {
             language: "en".to_owned(),
             continue_handle: None,
             client_id: None,
+            browser_hash: None,
         }
     }
 }
@@ -196,6 +210,26 @@ impl SignUpChallenge {
         self.consumed_at.is_none() && now < self.expires_at && self.attempts < MAX_ATTEMPTS
     }
 
+    /// The hash kept of a browser's CSRF cookie value.
+    pub fn browser_hash(browser: &secrecy::SecretString) -> String {
+        use secrecy::ExposeSecret;
+        SecretHash::of_str(browser.expose_secret())
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `browser` (a CSRF cookie value) is the one that started the sign-up.
+    pub fn started_in(&self, browser: Option<&secrecy::SecretString>) -> bool {
+        match (&self.details.browser_hash, browser) {
+            (Some(kept), Some(browser)) => {
+                SecretHash::of_str(kept).matches(&SecretHash::of_str(&Self::browser_hash(browser)))
+            }
+            _ => false,
+        }
+    }
+
     /// The hash a code is kept as: bound to the challenge, so equal codes of two
     /// challenges differ.
     pub fn hash_code(id: SignUpId, code: &str) -> SecretHash {
@@ -206,8 +240,16 @@ impl SignUpChallenge {
 /// The storage port of sign-up challenges.
 #[async_trait::async_trait]
 pub trait SignUpStore: Send + Sync {
-    /// Stores a new challenge and its `sign_up.started` event.
-    async fn insert_sign_up(&self, challenge: &SignUpChallenge, event: &Event) -> StoreResult<()>;
+    /// Stores a new challenge and its `sign_up.started` event, unless the address already
+    /// has `max_sends` challenges made since `since`: then nothing is written and the answer
+    /// is false. Counting and inserting are one step, so parallel requests cannot all pass.
+    async fn insert_sign_up(
+        &self,
+        challenge: &SignUpChallenge,
+        event: &Event,
+        max_sends: u64,
+        since: OffsetDateTime,
+    ) -> StoreResult<bool>;
     async fn sign_up_by_id(
         &self,
         tenant: TenantId,

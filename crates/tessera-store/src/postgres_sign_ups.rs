@@ -33,8 +33,37 @@ fn challenge_from_row(row: &PgRow) -> StoreResult<SignUpChallenge> {
 
 #[async_trait]
 impl SignUpStore for PostgresStore {
-    async fn insert_sign_up(&self, challenge: &SignUpChallenge, event: &Event) -> StoreResult<()> {
+    async fn insert_sign_up(
+        &self,
+        challenge: &SignUpChallenge,
+        event: &Event,
+        max_sends: u64,
+        since: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
+        // One address at a time: the lock lasts until the transaction ends, so the count
+        // and the insert are one step for concurrent requests.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!(
+                "sign_up:{}:{}",
+                challenge.tenant_id,
+                challenge.email.normalized()
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_ups WHERE tenant_id = $1 AND email_key = $2 AND created_at >= $3",
+        )
+        .bind(challenge.tenant_id.as_uuid())
+        .bind(challenge.email.normalized())
+        .bind(since)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if sent.unsigned_abs() >= max_sends {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO sign_ups (id, tenant_id, email, email_key, decoy, code_hash, link_hash,
                  attempts, details, created_at, expires_at, consumed_at)
@@ -55,7 +84,8 @@ impl SignUpStore for PostgresStore {
         .await
         .map_err(classify)?;
         insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(classify)
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
     }
 
     async fn sign_up_by_id(

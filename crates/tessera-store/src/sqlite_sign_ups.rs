@@ -34,8 +34,27 @@ fn challenge_from_row(row: &SqliteRow) -> StoreResult<SignUpChallenge> {
 
 #[async_trait]
 impl SignUpStore for SqliteStore {
-    async fn insert_sign_up(&self, challenge: &SignUpChallenge, event: &Event) -> StoreResult<()> {
+    async fn insert_sign_up(
+        &self,
+        challenge: &SignUpChallenge,
+        event: &Event,
+        max_sends: u64,
+        since: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        // The single writer's transaction serialises the count with the insert.
         let mut tx = self.begin_write().await?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sign_ups WHERE tenant_id = ?1 AND email_key = ?2 AND created_at >= ?3",
+        )
+        .bind(challenge.tenant_id.as_uuid())
+        .bind(challenge.email.normalized())
+        .bind(micros(since))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if sent.unsigned_abs() >= max_sends {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO sign_ups (id, tenant_id, email, email_key, decoy, code_hash, link_hash,
                  attempts, details, created_at, expires_at, consumed_at)
@@ -56,7 +75,8 @@ impl SignUpStore for SqliteStore {
         .await
         .map_err(classify)?;
         insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(classify)
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
     }
 
     async fn sign_up_by_id(

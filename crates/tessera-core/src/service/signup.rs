@@ -15,6 +15,7 @@ use crate::secret::{SecretHash, generate_secret};
 use crate::signup::{
     CHALLENGE_LIFETIME, MAX_ATTEMPTS, MAX_SENDS, SEND_WINDOW, SignUpChallenge, SignUpDetails,
 };
+use crate::store::StoreError;
 use crate::tenant::Tenant;
 use crate::user::{Profile, User, UserEmail, UserStatus, Username};
 use rand::Rng;
@@ -46,15 +47,33 @@ pub struct SignUpPlace {
     pub continue_handle: Option<String>,
     pub client_id: Option<String>,
     pub ip: Option<String>,
+    /// The starting browser's CSRF cookie value, which binds links to it.
+    pub browser: Option<SecretString>,
 }
 
 /// How the person proves the address.
-#[derive(Debug)]
 pub enum Proof {
     /// The 6-digit code from the mail.
-    Code(String),
-    /// The token of the link in the mail.
-    Link(SecretString),
+    Code(SecretString),
+    /// The token of the link in the mail, from a browser: `browser` is its CSRF cookie
+    /// value. In the browser that started the sign-up the form's password stands; in any
+    /// other the person must choose one there (`new_password`), the form's is dropped and
+    /// nobody is signed in — so a link sent to someone else neither gives the sender's
+    /// password to the recipient's account nor signs the recipient in as the sender.
+    Link {
+        token: SecretString,
+        browser: Option<SecretString>,
+        new_password: Option<SecretString>,
+    },
+}
+
+impl std::fmt::Debug for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Code(_) => "Proof::Code(..)",
+            Self::Link { .. } => "Proof::Link(..)",
+        })
+    }
 }
 
 /// An address just proven (by a sign-up code or an invitation link), and what to make of
@@ -77,6 +96,9 @@ pub struct SignedUp {
     pub user: User,
     /// A light account became this account (same id, attributes kept).
     pub claimed: bool,
+    /// Whether this browser may be signed in: false when a link was confirmed in another
+    /// browser than the one that started; the person then signs in as usual.
+    pub sign_in: bool,
     /// The authorization request to continue, if sign-up started from one.
     pub continue_handle: Option<String>,
 }
@@ -87,6 +109,12 @@ fn subject(id: SignUpId) -> String {
 
 fn new_code() -> String {
     format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+fn too_many() -> CoreError {
+    CoreError::TooManyRequests {
+        retry_after_seconds: SEND_WINDOW.whole_seconds().unsigned_abs(),
+    }
 }
 
 fn domain_of(email: &Email) -> &str {
@@ -160,6 +188,7 @@ impl Core {
             language: place.language.clone(),
             continue_handle: place.continue_handle.clone(),
             client_id: place.client_id.clone(),
+            browser_hash: place.browser.as_ref().map(SignUpChallenge::browser_hash),
         };
         self.send_challenge(tenant, place, email, decoy, details)
             .await
@@ -214,26 +243,60 @@ impl Core {
         if tries > MAX_ATTEMPTS {
             return Err(CoreError::NotFound("sign-up"));
         }
-        let matches = match &proof {
+        let (matches, new_password, sign_in) = match proof {
             Proof::Code(code) => {
-                let code = code.trim();
-                code.len() == 6
-                    && SignUpChallenge::hash_code(id, code).matches(&challenge.code_hash)
+                let code = code.expose_secret().trim();
+                let matches = code.len() == 6
+                    && SignUpChallenge::hash_code(id, code).matches(&challenge.code_hash);
+                (matches, None, true)
             }
-            Proof::Link(token) => SecretHash::of(token).matches(&challenge.link_hash),
+            Proof::Link {
+                token,
+                browser,
+                new_password,
+            } => {
+                let matches = SecretHash::of(&token).matches(&challenge.link_hash);
+                if challenge.started_in(browser.as_ref()) {
+                    (matches, None, true)
+                } else {
+                    let Some(password) = new_password else {
+                        return Err(CoreError::invalid("password", "choose a password"));
+                    };
+                    (matches, Some(password), false)
+                }
+            }
         };
         if !matches || challenge.decoy {
             return Err(CoreError::InvalidCredentials);
         }
+        let password_hash = match new_password {
+            Some(password) => {
+                let inputs = vec![challenge.email.as_str().to_owned()];
+                self.hash_new_password(password, inputs).await?
+            }
+            None => challenge
+                .details
+                .password_hash
+                .as_deref()
+                .map(PasswordHash::parse)
+                .transpose()
+                .map_err(|e| CoreError::invalid("password", e.to_string()))?
+                .ok_or(CoreError::InvalidCredentials)?,
+        };
+        // The account first, then the challenge is spent: a failure leaves the code usable,
+        // and a second, concurrent use finds the address taken.
+        let (user, claimed) = self.make_account(tenant, &challenge, password_hash).await?;
         let now = self.parts.clock.now();
-        if !self.parts.store.consume_sign_up(tenant.id, id, now).await? {
-            return Err(CoreError::NotFound("sign-up"));
-        }
-        let (user, claimed) = self.make_account(tenant, &challenge).await?;
+        self.parts.store.consume_sign_up(tenant.id, id, now).await?;
         Ok(SignedUp {
             user,
             claimed,
-            continue_handle: challenge.details.continue_handle,
+            sign_in,
+            continue_handle: if sign_in {
+                challenge.details.continue_handle
+            } else {
+                None
+            },
         })
     }
 
@@ -257,9 +320,7 @@ impl Core {
             .count_sign_ups(tenant.id, email, now - SEND_WINDOW)
             .await?;
         if sent >= MAX_SENDS {
-            return Err(CoreError::TooManyRequests {
-                retry_after_seconds: SEND_WINDOW.whole_seconds().unsigned_abs(),
-            });
+            return Err(too_many());
         }
         Ok(())
     }
@@ -299,7 +360,14 @@ impl Core {
             json!({"email_domain": domain_of(&email), "client_id": place.client_id,
                    "ip": place.ip}),
         );
-        self.parts.store.insert_sign_up(&challenge, &event).await?;
+        let admitted = self
+            .parts
+            .store
+            .insert_sign_up(&challenge, &event, MAX_SENDS, now - SEND_WINDOW)
+            .await?;
+        if !admitted {
+            return Err(too_many());
+        }
         let notice = if decoy {
             Notice::AlreadyRegistered {
                 sign_in_link: format!("{}/login", place.link_base),
@@ -329,15 +397,9 @@ impl Core {
         &self,
         tenant: &Tenant,
         challenge: &SignUpChallenge,
+        password_hash: PasswordHash,
     ) -> Result<(User, bool), CoreError> {
         let details = &challenge.details;
-        let password_hash = details
-            .password_hash
-            .as_deref()
-            .map(PasswordHash::parse)
-            .transpose()
-            .map_err(|e| CoreError::invalid("password", e.to_string()))?
-            .ok_or(CoreError::InvalidCredentials)?;
         self.activate_address(
             tenant,
             ProvenAddress {
@@ -450,7 +512,7 @@ impl Core {
                     }],
                     ..Profile::default()
                 };
-                let user = User {
+                let mut user = User {
                     id,
                     tenant_id: tenant.id,
                     status: UserStatus::Active,
@@ -469,10 +531,19 @@ impl Core {
                     event(outcome_kind, id, outcome),
                     event(kinds::EMAIL_VERIFIED, id, json!({"by": proven.source})),
                 ];
-                self.parts
-                    .store
-                    .insert_user(&user, &super::users::index_of(&schema, &user), &events)
-                    .await?;
+                let index = super::users::index_of(&schema, &user);
+                match self.parts.store.insert_user(&user, &index, &events).await {
+                    // The address is free but an older account kept it as its username
+                    // (usernames do not follow email changes): name this one by its id.
+                    Err(StoreError::Duplicate { field: "username" }) => {
+                        user.profile.username = Some(
+                            Username::parse(&id.to_string())
+                                .map_err(|e| CoreError::invalid("username", e.to_string()))?,
+                        );
+                        self.parts.store.insert_user(&user, &index, &events).await?;
+                    }
+                    other => other?,
+                }
                 Ok((user, false))
             }
         }

@@ -89,6 +89,11 @@ impl Core {
         };
         let Some(outcome) = self.outcome(auth, current, profile, replacement.active, password_hash)
         else {
+            // Asked again to disable a disabled user (a client retrying after a timeout):
+            // end its sessions again, in case the first request stopped before doing so.
+            if !replacement.active {
+                self.sign_out_everywhere(auth, current.id).await?;
+            }
             return Ok(current.clone());
         };
         if outcome.next.profile.enterprise != current.profile.enterprise {

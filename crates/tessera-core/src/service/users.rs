@@ -191,6 +191,13 @@ impl Core {
         let mut emails = HashSet::new();
         let mut usernames = HashSet::new();
         for (row, new) in batch.into_iter().enumerate() {
+            if new.password.is_some() {
+                // A batch stores hashes only; a password needs the policy and Argon2id.
+                return Err(CoreError::invalid(
+                    &format!("users[{row}].password"),
+                    "create users with a password one at a time",
+                ));
+            }
             let record =
                 new_user_record(auth, new, &schema, now, source).map_err(|error| match error {
                     CoreError::Validation(errors) => CoreError::Validation(
@@ -212,6 +219,24 @@ impl Core {
                 return Err(CoreError::Duplicate { field: "username" });
             }
             records.push(record);
+        }
+        // Managers must be users of the tenant, as for one creation; checked in one query.
+        let managers: Vec<UserId> = records
+            .iter()
+            .filter_map(|record| record.user.profile.enterprise.manager)
+            .collect();
+        if !managers.is_empty() {
+            let live = self
+                .parts
+                .store
+                .live_users(auth.tenant_id(), &managers)
+                .await?;
+            if managers.iter().any(|manager| !live.contains(manager)) {
+                return Err(CoreError::invalid(
+                    "enterprise.manager",
+                    "no such user in this tenant",
+                ));
+            }
         }
         let index: Vec<Vec<(String, String)>> =
             records.iter().map(|r| index_of(&schema, &r.user)).collect();

@@ -248,8 +248,11 @@ fn render_tessera(user: &User, custom: &AttributeSchema) -> Map<String, Value> {
     if let Some(analytics) = &profile.analytics_id {
         out.insert("analyticsId".into(), json!(analytics));
     }
+    // Only the attributes the extension declares: not `json` ones, nor names the extension
+    // reserves for itself (an older attribute schema may hold one).
+    let declared = super::custom_attributes(custom);
     for (key, value) in &profile.attributes {
-        if !is_json(custom, key) {
+        if declared.iter().any(|attribute| attribute.name == *key) {
             out.insert(key.clone(), value.clone());
         }
     }
@@ -588,25 +591,20 @@ fn read_tessera(
     profile: &mut Profile,
     custom: &AttributeSchema,
 ) -> Result<(), ScimError> {
-    let scim_attributes = || {
-        custom
-            .attributes
-            .iter()
-            .filter(|definition| definition.kind != AttributeType::Json)
-    };
+    let declared = super::custom_attributes(custom);
     // `status` and `emailPurposes` are read-only: ignored in requests (RFC 7643 §7). Email
     // purposes stay as they were, carried over address by address in `read_emails`.
     let mut known = vec!["schemas", "status", "emailPurposes", "analyticsId"];
-    known.extend(scim_attributes().map(|definition| definition.name.as_str()));
+    known.extend(declared.iter().map(|attribute| attribute.name.as_str()));
     fields.refuse_unknown(&known, &[])?;
     profile.analytics_id = fields.string("analyticsId")?;
-    for definition in scim_attributes() {
-        if let Some(value) = fields.value(&definition.name)
+    for attribute in &declared {
+        if let Some(value) = fields.value(&attribute.name)
             && !value.is_null()
         {
             profile
                 .attributes
-                .insert(definition.name.clone(), value.clone());
+                .insert(attribute.name.clone(), value.clone());
         }
     }
     Ok(())

@@ -95,6 +95,15 @@ fn place() -> SignUpPlace {
         continue_handle: Some("handle-1".into()),
         client_id: None,
         ip: Some("192.0.2.1".into()),
+        browser: Some(SecretString::from("the-starting-browser".to_owned())),
+    }
+}
+
+fn link(token: SecretString, browser: &str, new_password: Option<&str>) -> Proof {
+    Proof::Link {
+        token,
+        browser: Some(SecretString::from(browser.to_owned())),
+        new_password: new_password.map(|p| SecretString::from(p.to_owned())),
     }
 }
 
@@ -148,13 +157,13 @@ async fn a_code_makes_an_active_verified_account(store: Arc<dyn Store>) {
     };
     assert_eq!(
         code(
-            core.verify_sign_up(&tenant, id, Proof::Code(wrong.into()))
+            core.verify_sign_up(&tenant, id, Proof::Code(wrong.to_owned().into()))
                 .await
         ),
         ErrorCode::InvalidCredentials
     );
     let done = core
-        .verify_sign_up(&tenant, id, Proof::Code(right.clone()))
+        .verify_sign_up(&tenant, id, Proof::Code(right.clone().into()))
         .await
         .unwrap();
     assert!(!done.claimed);
@@ -167,7 +176,10 @@ async fn a_code_makes_an_active_verified_account(store: Arc<dyn Store>) {
     assert!(user.has_credentials());
     // single use
     assert_eq!(
-        code(core.verify_sign_up(&tenant, id, Proof::Code(right)).await),
+        code(
+            core.verify_sign_up(&tenant, id, Proof::Code(right.into()))
+                .await
+        ),
         ErrorCode::NotFound
     );
     let events = kinds_of_events(&core, &tenant).await;
@@ -196,7 +208,7 @@ async fn a6_five_wrong_codes_spend_the_challenge(store: Arc<dyn Store>) {
     for _ in 0..5 {
         assert_eq!(
             code(
-                core.verify_sign_up(&tenant, id, Proof::Code(wrong.into()))
+                core.verify_sign_up(&tenant, id, Proof::Code(wrong.to_owned().into()))
                     .await
             ),
             ErrorCode::InvalidCredentials
@@ -204,7 +216,10 @@ async fn a6_five_wrong_codes_spend_the_challenge(store: Arc<dyn Store>) {
     }
     // the right code no longer helps
     assert_eq!(
-        code(core.verify_sign_up(&tenant, id, Proof::Code(right)).await),
+        code(
+            core.verify_sign_up(&tenant, id, Proof::Code(right.into()))
+                .await
+        ),
         ErrorCode::NotFound
     );
 }
@@ -221,14 +236,85 @@ async fn the_link_works_once_and_codes_expire(store: Arc<dyn Store>) {
     let token = mailbox.link_token();
     assert_eq!(
         code(
-            core.verify_sign_up(&tenant, id, Proof::Link("tsl_forged".to_owned().into()))
-                .await
+            core.verify_sign_up(
+                &tenant,
+                id,
+                link("tsl_forged".to_owned().into(), "the-starting-browser", None)
+            )
+            .await
         ),
         ErrorCode::InvalidCredentials
     );
-    core.verify_sign_up(&tenant, id, Proof::Link(token))
+    let done = core
+        .verify_sign_up(
+            &tenant,
+            id,
+            link(token.clone(), "the-starting-browser", None),
+        )
         .await
         .unwrap();
+    assert!(done.sign_in, "the starting browser is signed in");
+    assert_eq!(done.continue_handle.as_deref(), Some("handle-1"));
+    assert_eq!(
+        code(
+            core.verify_sign_up(&tenant, id, link(token, "the-starting-browser", None))
+                .await
+        ),
+        ErrorCode::NotFound,
+        "used once"
+    );
+    // In another browser the form's password is dropped: one is chosen there, and nobody
+    // is signed in (the link may have been sent to someone else on purpose).
+    let other = core
+        .start_sign_up(&tenant, &place(), form("grace@example.com"))
+        .await
+        .unwrap();
+    let token = mailbox.link_token();
+    assert_eq!(
+        code(
+            core.verify_sign_up(&tenant, other, link(token.clone(), "a-phone", None))
+                .await
+        ),
+        ErrorCode::Validation,
+        "another browser must choose a password"
+    );
+    let done = core
+        .verify_sign_up(
+            &tenant,
+            other,
+            link(token, "a-phone", Some("chosen on the phone, not the form")),
+        )
+        .await
+        .unwrap();
+    assert!(!done.sign_in);
+    assert_eq!(done.continue_handle, None);
+    let context = tessera_core::service::SignInContext {
+        tenant_id: tenant.id,
+        client_id: None,
+        ip: None,
+        user_agent: None,
+    };
+    assert!(
+        core.check_password(
+            &context,
+            "grace@example.com",
+            SecretString::from("chosen on the phone, not the form".to_owned())
+        )
+        .await
+        .is_ok()
+    );
+    assert_eq!(
+        code(
+            core.check_password(
+                &context,
+                "grace@example.com",
+                SecretString::from("correct horse battery staple".to_owned())
+            )
+            .await
+        ),
+        ErrorCode::InvalidCredentials,
+        "the password of the form that started is not the account's"
+    );
     // a second sign-up's code expires after 15 minutes
     let later = core
         .start_sign_up(&tenant, &place(), form("margaret@example.com"))
@@ -238,7 +324,7 @@ async fn the_link_works_once_and_codes_expire(store: Arc<dyn Store>) {
     clock.advance(time::Duration::minutes(16));
     assert_eq!(
         code(
-            core.verify_sign_up(&tenant, later, Proof::Code(code_sent))
+            core.verify_sign_up(&tenant, later, Proof::Code(code_sent.into()))
                 .await
         ),
         ErrorCode::NotFound
@@ -265,7 +351,7 @@ async fn a08_registered_addresses_get_a_decoy(store: Arc<dyn Store>) {
     for guess in ["000000", "123456"] {
         assert_eq!(
             code(
-                core.verify_sign_up(&tenant, id, Proof::Code(guess.into()))
+                core.verify_sign_up(&tenant, id, Proof::Code(guess.to_owned().into()))
                     .await
             ),
             ErrorCode::InvalidCredentials
@@ -297,7 +383,7 @@ async fn a_light_account_is_claimed_with_its_id_and_attributes(store: Arc<dyn St
         .await
         .unwrap();
     let done = core
-        .verify_sign_up(&tenant, id, Proof::Code(mailbox.code()))
+        .verify_sign_up(&tenant, id, Proof::Code(mailbox.code().into()))
         .await
         .unwrap();
     assert!(done.claimed);
@@ -364,7 +450,7 @@ async fn settings_limit_who_signs_up_and_how_often(store: Arc<dyn Store>) {
         ErrorCode::TooManyRequests
     );
     // the terms version is recorded with the account
-    core.verify_sign_up(&tenant, id, Proof::Code(mailbox.code()))
+    core.verify_sign_up(&tenant, id, Proof::Code(mailbox.code().into()))
         .await
         .unwrap();
     let signed_up = core
@@ -392,7 +478,30 @@ async fn settings_limit_who_signs_up_and_how_often(store: Arc<dyn Store>) {
     );
 }
 
+async fn a06_parallel_sign_ups_send_at_most_five_codes(store: Arc<dyn Store>) {
+    let (core, mailbox, tenant) = setup(store, enabled()).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (core, tenant) = (core.clone(), tenant.clone());
+        tasks.spawn(async move {
+            core.start_sign_up(&tenant, &place(), form("flood@example.com"))
+                .await
+                .map(|_| ())
+        });
+    }
+    let mut admitted = 0;
+    while let Some(result) = tasks.join_next().await {
+        match result.unwrap() {
+            Ok(()) => admitted += 1,
+            Err(error) => assert_eq!(error.code(), ErrorCode::TooManyRequests),
+        }
+    }
+    assert_eq!(admitted, 5, "the limit holds under concurrency");
+    assert_eq!(mailbox.count(), 5);
+}
+
 conformance!(
+    a06_parallel_sign_ups_send_at_most_five_codes,
     a_code_makes_an_active_verified_account,
     a6_five_wrong_codes_spend_the_challenge,
     the_link_works_once_and_codes_expire,

@@ -168,6 +168,14 @@ const ENGLISH: &[(&str, &str)] = &[
         "Confirm that this email address is yours to finish creating your account.",
     ),
     ("signup_confirm", "Confirm my email"),
+    (
+        "signup_confirm_other_browser",
+        "This link was opened in another browser than the one where the sign-up started. Choose the password for your account here; then sign in.",
+    ),
+    (
+        "signup_ready_sign_in",
+        "Your account is ready. Sign in with your email address and the password you chose.",
+    ),
     ("invite_title", "Accept your invitation"),
     ("invite_intro", "Choose a password for your account"),
     ("invite_submit", "Create my account"),
@@ -353,6 +361,14 @@ const GERMAN: &[(&str, &str)] = &[
         "Bestätigen Sie, dass diese E-Mail-Adresse Ihnen gehört, um Ihr Konto fertig zu erstellen.",
     ),
     ("signup_confirm", "E-Mail-Adresse bestätigen"),
+    (
+        "signup_confirm_other_browser",
+        "Dieser Link wurde in einem anderen Browser geöffnet als dem, in dem die Registrierung begann. Wählen Sie hier das Passwort für Ihr Konto und melden Sie sich dann an.",
+    ),
+    (
+        "signup_ready_sign_in",
+        "Ihr Konto ist bereit. Melden Sie sich mit Ihrer E-Mail-Adresse und dem gewählten Passwort an.",
+    ),
     ("invite_title", "Einladung annehmen"),
     ("invite_intro", "Wählen Sie ein Passwort für Ihr Konto"),
     ("invite_submit", "Mein Konto anlegen"),

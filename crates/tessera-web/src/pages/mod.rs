@@ -49,26 +49,6 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// Keys of the translation table that templates use as `t.<key>`.
-const TEXT_KEYS: &[&str] = &[
-    "sign_in_title",
-    "sign_in_to",
-    "email",
-    "password",
-    "continue",
-    "sign_in",
-    "not_you",
-    "consent_title",
-    "consent_intro",
-    "allow",
-    "deny",
-    "logout_title",
-    "logout_question",
-    "logout_from",
-    "sign_out",
-    "stay",
-    "skip",
-];
-
 pub(crate) fn environment() -> &'static Environment<'static> {
     static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
     ENVIRONMENT.get_or_init(|| {
@@ -129,8 +109,9 @@ pub fn render(page: &PageContext, template: &str, status: StatusCode, values: Va
         .logo_url
         .as_ref()
         .filter(|url| url.starts_with("https://"));
-    let texts: std::collections::BTreeMap<&str, &str> =
-        TEXT_KEYS.iter().map(|key| (*key, page.text(key))).collect();
+    // Every text of the page's language: a template can use any key, and a missing
+    // translation falls back to English.
+    let texts = i18n::texts_with_prefix(page.lang, "");
     let common = context! {
         lang => page.lang,
         nonce => nonce.clone(),

@@ -87,7 +87,14 @@ impl Prepared {
             continue_handle: (!self.handle.is_empty()).then(|| self.handle.clone()),
             client_id: self.pending.as_ref().map(|p| p.client.id.to_string()),
             ip: Some(peer.ip().to_string()),
+            browser: self.browser(),
         }
+    }
+
+    /// This browser's CSRF cookie value, which binds a sign-up's link to the browser that
+    /// started it; none when the browser brought no cookie.
+    fn browser(&self) -> Option<SecretString> {
+        (!self.csrf.is_new).then(|| SecretString::from(self.csrf.value.clone()))
     }
 
     fn client_name(&self) -> Option<String> {
@@ -422,7 +429,7 @@ async fn submit_code(
         .unwrap_or_default();
     match state
         .core
-        .verify_sign_up(&site.tenant, id, Proof::Code(code))
+        .verify_sign_up(&site.tenant, id, Proof::Code(SecretString::from(code)))
         .await
     {
         Ok(done) => finish(&state, &site, &prepared, &headers, peer, done).await,
@@ -477,6 +484,20 @@ async fn finish(
     peer: SocketAddr,
     done: SignedUp,
 ) -> Response {
+    if !done.sign_in {
+        let page = &prepared.page;
+        return render(
+            page,
+            "message.html",
+            StatusCode::OK,
+            context! {
+                title => page.text("signup_title"),
+                message => page.text("signup_ready_sign_in"),
+                link => format!("{}/login", site.base),
+                link_text => page.text("sign_in"),
+            },
+        );
+    }
     // The request may have been opened in another browser than the one confirming.
     let handle = match done.continue_handle {
         Some(handle) => state
@@ -563,7 +584,35 @@ async fn resend(
     }
 }
 
-/// `GET /signup/confirm?id=…&token=…`: the mailed link; shows one button.
+/// The page a mailed link opens: one button in the browser that started the sign-up; a
+/// password to choose in any other.
+fn confirm_page(
+    prepared: &Prepared,
+    id: SignUpId,
+    token: &str,
+    ask_password: bool,
+    error: Option<&'static str>,
+) -> Response {
+    render(
+        &prepared.page,
+        "signup_confirm.html",
+        if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        context! {
+            title => prepared.page.text("signup_verify_title"),
+            csrf => prepared.csrf.value.clone(),
+            id => id.to_string(),
+            token => token,
+            ask_password => ask_password,
+            error => error,
+        },
+    )
+}
+
+/// `GET /signup/confirm?id=…&token=…`: the mailed link.
 async fn show_confirm(
     State(state): State<AppState>,
     site: Site,
@@ -575,19 +624,15 @@ async fn show_confirm(
     let (Some(id), Some(token)) = (parse_id(fields.get("id")), fields.get("token")) else {
         return expired(&prepared);
     };
-    if state.core.pending_sign_up(&site.tenant, id).await.is_err() {
+    let Ok(challenge) = state.core.pending_sign_up(&site.tenant, id).await else {
         return expired(&prepared);
-    }
-    let response = render(
-        &prepared.page,
-        "signup_confirm.html",
-        StatusCode::OK,
-        context! {
-            title => prepared.page.text("signup_verify_title"),
-            csrf => prepared.csrf.value.clone(),
-            id => id.to_string(),
-            token => token,
-        },
+    };
+    let response = confirm_page(
+        &prepared,
+        id,
+        token,
+        !challenge.started_in(prepared.browser().as_ref()),
+        None,
     );
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
@@ -613,10 +658,23 @@ async fn submit_confirm(
     let (Some(id), Some(token)) = (parse_id(fields.get("id")), fields.get("token")) else {
         return expired(&prepared);
     };
-    let proof = Proof::Link(SecretString::from(token.clone()));
+    let proof = Proof::Link {
+        token: SecretString::from(token.clone()),
+        browser: prepared.browser(),
+        new_password: fields
+            .get("password")
+            .map(|password| SecretString::from(password.clone())),
+    };
     match state.core.verify_sign_up(&site.tenant, id, proof).await {
         Ok(done) => finish(&state, &site, &prepared, &headers, peer, done).await,
         Err(CoreError::InvalidCredentials) => expired(&prepared),
+        Err(CoreError::Validation(_)) => confirm_page(
+            &prepared,
+            id,
+            token,
+            true,
+            Some(prepared.page.text("signup_weak_password")),
+        ),
         Err(error) => verify_failure(&prepared, &site, error),
     }
 }

@@ -27,7 +27,7 @@ pub async fn search(
     // The users' total decides where the groups' part of the page starts.
     let (user_total, mut resources) = match users {
         Ok(found) => found,
-        Err(ScimFailure(error)) if query.filter.is_some() => {
+        Err(ScimFailure(error)) if is_filter_error(&error) => {
             // The filter may fit Groups only.
             return groups_only(&state, &scim, &query, error).await;
         }
@@ -43,7 +43,7 @@ pub async fn search(
             total
         }
         // A filter on User attributes matches no Group.
-        Err(_) if query.filter.is_some() => 0,
+        Err(ScimFailure(error)) if is_filter_error(&error) => 0,
         Err(error) => return Err(error),
     };
     Ok(ScimReply::ok(list_response(
@@ -51,6 +51,12 @@ pub async fn search(
         query.start_index,
         resources,
     )))
+}
+
+/// Whether a resource type cannot read the filter (then it simply has no matches); other
+/// failures, such as an unreachable database, are answered as they are.
+fn is_filter_error(error: &ScimError) -> bool {
+    error.scim_type == Some(tessera_scim::ScimType::InvalidFilter)
 }
 
 async fn groups_only(

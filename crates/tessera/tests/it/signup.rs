@@ -102,12 +102,22 @@ async fn sign_up_with_a_code_and_land_at_the_client(server: TestServer) {
     let mut browser = Browser::default();
     let form = open_form(&server, &mut browser, &rp.client_id).await;
     assert!(form.body.contains("name=\"given_name\""), "asks for names");
+    for text in [
+        "Create your account",
+        "Given name",
+        "At least 15 characters",
+        "terms of service",
+    ] {
+        assert!(form.body.contains(text), "the form says {text:?}");
+    }
     assert!(form.body.contains("shop.example"), "links the terms");
     let sent = submit_form(&server, &mut browser, &form, "new.customer@example.com").await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let verify = browser.follow(&server, sent).await;
     assert_eq!(verify.status, 200, "{}", verify.body);
     assert!(verify.body.contains("new.customer@example.com"));
+    assert!(verify.body.contains("We have sent a 6-digit code to"));
+    assert!(verify.body.contains("Send a new code"));
     let mail = server
         .mail
         .wait_for("new.customer@example.com", MAIL_WAIT)
@@ -202,54 +212,124 @@ async fn a_light_account_from_scim_is_claimed(server: TestServer) {
     );
 }
 
-async fn the_link_signs_in_after_one_click(server: TestServer) {
+async fn mailed_link(server: &TestServer, address: &str) -> String {
+    let mail = server.mail.wait_for(address, MAIL_WAIT).await.unwrap();
+    mail.text()
+        .unwrap()
+        .split_whitespace()
+        .find(|word| word.contains("/signup/confirm?"))
+        .expect("a link in the mail")
+        .to_owned()
+}
+
+async fn confirm(
+    server: &TestServer,
+    browser: &mut Browser,
+    page: &Page,
+    password: Option<&str>,
+) -> Page {
+    let mut fields = vec![
+        ("csrf", page.field("csrf").unwrap()),
+        ("id", page.field("id").unwrap()),
+        ("token", page.field("token").unwrap()),
+    ];
+    if let Some(password) = password {
+        fields.push(("password", password.to_owned()));
+    }
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser
+        .post(server, "/signup/confirm", &fields, Some(&server.base))
+        .await
+}
+
+async fn the_link_signs_in_only_the_browser_that_started(server: TestServer) {
     enable_sign_up(&server, json!({"enabled": true})).await;
+    // The starting browser: one click, signed in.
     let mut browser = Browser::default();
     let form = browser.get(&server, "/signup").await;
     assert_eq!(form.status, 200);
     let sent = submit_form(&server, &mut browser, &form, "linker@example.com").await;
     assert_eq!(sent.status, 303);
-    let mail = server
-        .mail
-        .wait_for("linker@example.com", MAIL_WAIT)
-        .await
-        .unwrap();
-    let text = mail.text().unwrap();
-    let link = text
-        .split_whitespace()
-        .find(|word| word.contains("/signup/confirm?"))
-        .expect("a link in the mail")
-        .to_owned();
-    // Another browser (a phone) opens the link: a page with one button, nothing spent yet.
-    let mut phone = Browser::default();
-    let confirm = phone.get(&server, &link).await;
-    assert_eq!(confirm.status, 200, "{}", confirm.body);
-    let again = phone.get(&server, &link).await;
+    let link = mailed_link(&server, "linker@example.com").await;
+    let page = browser.get(&server, &link).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains("name=\"password\""),
+        "no password asked here"
+    );
+    let again = browser.get(&server, &link).await;
     assert_eq!(again.status, 200, "opening the link twice spends nothing");
-    let done = phone
-        .post(
-            &server,
-            "/signup/confirm",
-            &[
-                ("csrf", &confirm.field("csrf").unwrap()),
-                ("id", &confirm.field("id").unwrap()),
-                ("token", &confirm.field("token").unwrap()),
-            ],
-            Some(&server.base),
-        )
-        .await;
+    let done = confirm(&server, &mut browser, &page, None).await;
     assert_eq!(
         done.status, 200,
         "signed in, no request to continue: {}",
         done.body
     );
-    assert!(phone.cookies.keys().any(|name| name.contains("session")));
+    assert!(browser.cookies.keys().any(|name| name.contains("session")));
     assert_eq!(
         user_by_email(&server, "linker@example.com").await["status"],
         "active"
     );
-    let used = phone.get(&server, &link).await;
-    assert_eq!(used.status, 400, "a used link says to start again");
+    assert_eq!(
+        browser.get(&server, &link).await.status,
+        400,
+        "a used link says to start again"
+    );
+
+    // Someone else's browser (the link forwarded, or sent on purpose by whoever filled the
+    // form): the form's password is dropped, a new one is chosen, nobody is signed in.
+    let mut starter = Browser::default();
+    let form = starter.get(&server, "/signup").await;
+    submit_form(&server, &mut starter, &form, "victim@example.com").await;
+    let link = mailed_link(&server, "victim@example.com").await;
+    let mut other = Browser::default();
+    let page = other.get(&server, &link).await;
+    assert!(
+        page.body.contains("name=\"password\""),
+        "a password is chosen here"
+    );
+    let no_password = confirm(&server, &mut other, &page, None).await;
+    assert_eq!(no_password.status, 400);
+    let done = confirm(
+        &server,
+        &mut other,
+        &page,
+        Some("a phrase nobody else typed"),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        !other.cookies.keys().any(|name| name.contains("session")),
+        "not signed in: the person signs in themselves"
+    );
+    let account = user_by_email(&server, "victim@example.com").await;
+    assert_eq!(account["status"], "active");
+    // The password typed in the form that started is not the account's.
+    let mut attacker = Browser::default();
+    let rp = register(&server, json!({})).await;
+    let (_, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let first = attacker
+        .get(&server, &format!("/oauth2/authorize?{query}"))
+        .await;
+    let login = attacker.follow(&server, first).await;
+    let csrf = login.field("csrf").unwrap();
+    let auth = login.field("auth").unwrap();
+    let refused = attacker
+        .post(
+            &server,
+            "/login/password",
+            &[
+                ("csrf", &csrf),
+                ("auth", &auth),
+                ("email", "victim@example.com"),
+                ("password", NEW_PASSWORD),
+            ],
+            Some(&server.base),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "the sign-in page again, with an error");
+    assert!(refused.body.contains("role=\"alert\""));
 }
 
 async fn a08_a_registered_address_looks_the_same_and_gets_a_sign_in_mail(server: TestServer) {
@@ -353,7 +433,7 @@ async fn sign_up_is_off_unless_the_tenant_turns_it_on(server: TestServer) {
 http_suite!(
     sign_up_with_a_code_and_land_at_the_client,
     a_light_account_from_scim_is_claimed,
-    the_link_signs_in_after_one_click,
+    the_link_signs_in_only_the_browser_that_started,
     a08_a_registered_address_looks_the_same_and_gets_a_sign_in_mail,
     a06_wrong_codes_are_counted_and_csrf_is_checked,
     sign_up_is_off_unless_the_tenant_turns_it_on,

@@ -424,6 +424,63 @@ async fn fifty_users_in_one_request(server: TestServer) {
     );
 }
 
+/// Creations batched into one transaction keep the rules of one creation: managers must be
+/// users of the tenant, and passwords are hashed, never dropped.
+async fn batched_creations_keep_the_rules_of_one(server: TestServer) {
+    let scim = Scim::new(&server).await;
+    let stranger = "01a227b4-c92c-72ea-b3c9-a19c6f3beb63";
+    let with_manager = |bulk_id: &str, name: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": bulk_id,
+               "data": user(name, json!({
+                   "schemas": [super::support::CORE_USER, ENTERPRISE],
+                   ENTERPRISE: {"manager": {"value": stranger}}}))})
+    };
+    let answer = scim
+        .post(
+            "/Bulk",
+            &bulk(json!([
+                with_manager("a", "managed-a"),
+                with_manager("b", "managed-b")
+            ])),
+        )
+        .await
+        .expect(200);
+    for operation in answers(&answer.body) {
+        assert_eq!(operation["status"], "400", "{operation}");
+    }
+    let with_password = |bulk_id: &str, name: &str| {
+        json!({"method": "POST", "path": "/Users", "bulkId": bulk_id,
+               "data": user(name, json!({"Password": null, "password": "a long bulk password here"}))})
+    };
+    let answer = scim
+        .post(
+            "/Bulk",
+            &bulk(json!([
+                with_password("c", "pw-c"),
+                with_password("d", "pw-d")
+            ])),
+        )
+        .await
+        .expect(200);
+    let created = answers(&answer.body);
+    assert_eq!(created.len(), 2);
+    for operation in &created {
+        assert_eq!(operation["status"], "201", "{operation}");
+        let id = created_id(operation);
+        let status = scim
+            .get(&format!(
+                "/Users/{id}?attributes=urn:ietf:params:scim:schemas:extension:tessera:2.0:User:status"
+            ))
+            .await
+            .expect(200);
+        assert_eq!(
+            status.body["urn:ietf:params:scim:schemas:extension:tessera:2.0:User"]["status"],
+            "active",
+            "the password was kept"
+        );
+    }
+}
+
 async fn bulk_in_a_tenant_stays_there(server: TestServer) {
     server.tenant("acme").await;
     let acme = Scim::of_tenant(&server, "acme").await;
@@ -462,6 +519,7 @@ async fn bulk_in_a_tenant_stays_there(server: TestServer) {
 }
 
 http_suite!(
+    batched_creations_keep_the_rules_of_one,
     bulk_ids_resolve_in_any_order,
     fail_on_errors_stops_the_request,
     cycles_and_dangling_references_fail_cleanly,
