@@ -2,7 +2,8 @@
 # Tessera end to end: starts a real `tessera serve` on a free port with a fresh database, then
 # runs the relying-party suites against it: Node (openid-client + Debian's Chromium through
 # playwright-core) and Python (Authlib + the hosted pages over plain HTTP, and the scim2-tester
-# SCIM 2.0 conformance checks).
+# SCIM 2.0 conformance checks). The server's mail goes to an SMTP sink on loopback
+# (python/smtp_sink.py), which stores every message in artifacts/<backend>/mail/ (E2E_MAILDIR).
 #
 #   tests/e2e/run.sh                 # SQLite, then PostgreSQL
 #   tests/e2e/run.sh sqlite          # or: BACKEND=sqlite tests/e2e/run.sh
@@ -23,8 +24,8 @@
 #   CI=true          anything skipped (no Chromium, no PostgreSQL) is a failure
 #
 # Screenshots and page dumps of failed browser tests, request traces of failed SCIM runs
-# (python/scim-*-trace.txt), JUnit reports, and the server log of a failed run go to
-# tests/e2e/artifacts/<backend>/ (gitignored).
+# (python/scim-*-trace.txt), JUnit reports, and the server and SMTP sink logs and the mails
+# (mail/*.eml) of a failed run go to tests/e2e/artifacts/<backend>/ (gitignored).
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,6 +37,7 @@ CHROMIUM="${E2E_CHROMIUM:-/usr/bin/chromium}"
 PG_URL="${E2E_PG_URL:-${TESSERA_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"
 SUITES="${E2E_SUITES:-node python}"
 READY_TIMEOUT=30
+MAIL_FROM="no-reply@tessera.test"
 
 log() { printf '== %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
@@ -137,7 +139,8 @@ if wants node; then
   ensure_chromium
   ensure_node_modules
 fi
-wants python && ensure_venv
+# Both suites need the venv: it runs the SMTP sink (aiosmtpd) that receives the server's mail.
+ensure_venv
 
 # --- the binary ---------------------------------------------------------------------------
 
@@ -181,9 +184,11 @@ postgres_reachable() {
 }
 
 SERVER_PID=""
+SINK_PID=""
 PG_DB=""
 WORK_DIR=""
 SERVER_LOG=""
+SINK_LOG=""
 
 stop_server() {
   [ -n "$SERVER_PID" ] || return 0
@@ -206,8 +211,44 @@ stop_server() {
   fi
 }
 
+# The SMTP sink: stopped after the server, so that no mail of a shutting-down server is lost.
+stop_sink() {
+  [ -n "$SINK_PID" ] || return 0
+  local pid=$SINK_PID rc=0
+  SINK_PID=""
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || rc=$?
+  [ "$rc" -eq 0 ] || warn "the SMTP sink (pid $pid) exited with status $rc"
+}
+
+# Starts python/smtp_sink.py on a free loopback port; it stores each mail in $1. Sets SINK_PID
+# and SMTP_PORT.
+start_sink() {
+  local maildir=$1 port_file="$WORK_DIR/smtp-sink.port" started=$SECONDS
+  SINK_LOG="$WORK_DIR/smtp-sink.log"
+  "$VENV/bin/python" "$E2E_DIR/python/smtp_sink.py" --host 127.0.0.1 --port 0 \
+    --maildir "$maildir" --port-file "$port_file" >"$SINK_LOG" 2>&1 &
+  SINK_PID=$!
+  until [ -s "$port_file" ]; do
+    if ! kill -0 "$SINK_PID" 2>/dev/null || ((SECONDS - started >= 10)); then
+      cat "$SINK_LOG" >&2 || true
+      return 1
+    fi
+    sleep 0.1
+  done
+  SMTP_PORT=$(cat "$port_file")
+}
+
 cleanup_backend() {
   stop_server
+  stop_sink
   if [ -n "$PG_DB" ]; then
     psql "$PG_URL" -qc "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 ||
       warn "could not drop the PostgreSQL database $PG_DB"
@@ -232,6 +273,7 @@ server_log_tail() {
 # Runs both suites against one fresh server; returns non-zero when anything failed.
 run_backend() {
   local backend=$1 artifacts="$E2E_DIR/artifacts/$1" db_url port issuer admin_token run_id
+  local maildir="$E2E_DIR/artifacts/$1/mail" SMTP_PORT=""
   rm -rf "$artifacts"
   mkdir -p "$artifacts"
   WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tessera-e2e-$backend.XXXXXX")
@@ -246,6 +288,12 @@ run_backend() {
     db_url=$(pg_url_for "$PG_DB")
     ;;
   esac
+
+  if ! start_sink "$maildir"; then
+    printf 'ERROR: [%s] the SMTP sink (python/smtp_sink.py) did not start\n' "$backend" >&2
+    return 1
+  fi
+  log "[$backend] SMTP sink on 127.0.0.1:$SMTP_PORT, mails in $maildir"
 
   port=$(free_port)
   issuer="http://127.0.0.1:$port"
@@ -267,6 +315,11 @@ run_backend() {
       TESSERA_DATA_DIR="$WORK_DIR/data" \
       TESSERA_ADMIN_TOKEN="$admin_token" \
       TESSERA_LOG_LEVEL="${E2E_LOG_LEVEL:-info}" \
+      TESSERA_MAIL_TRANSPORT=smtp \
+      TESSERA_SMTP_HOST=127.0.0.1 \
+      TESSERA_SMTP_PORT="$SMTP_PORT" \
+      TESSERA_SMTP_TLS=none \
+      TESSERA_MAIL_FROM="$MAIL_FROM" \
       "$BIN" serve
   ) >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
@@ -307,12 +360,13 @@ run_backend() {
 
   local failed=0
   export E2E_ISSUER="$issuer" E2E_ADMIN_TOKEN="$admin_token" E2E_CHROMIUM="$CHROMIUM" E2E_RUN_ID="$run_id"
+  export E2E_MAILDIR="$maildir"
   if wants node; then
     log "[$backend] node suite (openid-client + Chromium)"
     if ! (cd "$E2E_DIR" && E2E_ARTIFACTS="$artifacts/node" node --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=junit --test-reporter-destination="$artifacts/node-junit.xml" \
-      node/oidc.test.mjs); then
+      node/oidc.test.mjs node/signup.test.mjs); then
       failed=1
       printf 'FAILED: [%s] node suite (screenshots and page dumps in %s)\n' "$backend" "$artifacts/node" >&2
     fi
@@ -328,14 +382,19 @@ run_backend() {
       printf 'FAILED: [%s] python suite (SCIM request traces, if any, in %s)\n' "$backend" "$artifacts/python" >&2
     fi
   fi
-  unset E2E_ISSUER E2E_ADMIN_TOKEN E2E_RUN_ID
+  unset E2E_ISSUER E2E_ADMIN_TOKEN E2E_RUN_ID E2E_MAILDIR
 
   stop_server
+  stop_sink
   if [ "$failed" -ne 0 ]; then
     cp "$SERVER_LOG" "$artifacts/server.log" 2>/dev/null || true
+    cp "$SINK_LOG" "$artifacts/smtp-sink.log" 2>/dev/null || true
     server_log_tail "$backend"
+    printf 'The mails of this run are in %s\n' "$maildir" >&2
     return 1
   fi
+  # Passed: the mails (one-time codes of throw-away accounts) are not kept.
+  rm -rf "$maildir"
   return 0
 }
 

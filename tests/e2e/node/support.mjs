@@ -5,9 +5,11 @@
 // Everything is written against the standards and the contract in ../README.md, not against
 // Tessera's code.
 
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as client from 'openid-client';
@@ -59,22 +61,30 @@ export function unique(prefix) {
 // ---------------------------------------------------------------------------------------------
 // Admin API
 
-async function adminPost(pathname, body) {
+/**
+ * A request to the admin API with the bootstrap token; fails unless it answers `expect`.
+ * @returns {Promise<any>} the JSON body (undefined when there is none)
+ */
+export async function adminRequest(method, pathname, body, { expect = 200 } = {}) {
   const response = await fetch(`${env.issuer}${pathname}`, {
-    method: 'POST',
+    method,
     headers: {
       authorization: `Bearer ${env.adminToken}`,
-      'content-type': 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       accept: 'application/json',
     },
-    body: JSON.stringify(body),
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(env.timeoutMs),
   });
   const text = await response.text();
-  if (response.status !== 201) {
-    throw new Error(`POST ${pathname} answered ${response.status}, expected 201: ${text.slice(0, 2000)}`);
+  if (response.status !== expect) {
+    throw new Error(`${method} ${pathname} answered ${response.status}, expected ${expect}: ${text.slice(0, 2000)}`);
   }
-  return JSON.parse(text);
+  return text ? JSON.parse(text) : undefined;
+}
+
+function adminPost(pathname, body) {
+  return adminRequest('POST', pathname, body, { expect: 201 });
 }
 
 /** Creates an active user with a password; returns what a test needs to sign in as them. */
@@ -91,15 +101,20 @@ export async function createUser(label = 'alice') {
 
 /**
  * Registers a client with RFC 7591 metadata through the admin API and returns the RFC 7591
- * response (client_id, client_secret, …).
+ * response (client_id, client_secret, …). `tenant`: the slug of a tenant other than the default.
  */
-export async function registerClient(metadata) {
-  const created = await adminPost('/admin/v1/clients', metadata);
+export async function registerClient(metadata, { tenant } = {}) {
+  const created = await adminPost(`${tenantPrefix(tenant)}/admin/v1/clients`, metadata);
   assertString(created.client_id, 'client_id of the registration response');
   if (metadata.token_endpoint_auth_method !== 'none') {
     assertString(created.client_secret, 'client_secret of the registration response');
   }
   return created;
+}
+
+/** The path prefix of a tenant's endpoints: '' for the default tenant, else `/t/<slug>`. */
+export function tenantPrefix(tenant) {
+  return tenant ? `/t/${encodeURIComponent(tenant)}` : '';
 }
 
 function assertString(value, what) {
@@ -214,7 +229,7 @@ export async function redirectOrPage(rp, pathname, locator, { timeoutMs = env.ti
  * ID token signatures are checked against the JWKS (enableNonRepudiationChecks); without it
  * openid-client trusts the TLS-protected token response and skips the signature.
  */
-export async function discover(clientId, { clientSecret, auth = 'client_secret_basic' } = {}) {
+export async function discover(clientId, { clientSecret, auth = 'client_secret_basic', tenant } = {}) {
   const authentication = {
     client_secret_basic: () => client.ClientSecretBasic(clientSecret),
     client_secret_post: () => client.ClientSecretPost(clientSecret),
@@ -224,7 +239,7 @@ export async function discover(clientId, { clientSecret, auth = 'client_secret_b
   const execute = [client.enableNonRepudiationChecks];
   if (insecureAllowed) execute.unshift(client.allowInsecureRequests);
   return client.discovery(
-    issuerUrl,
+    tenant ? new URL(`${env.issuer}${tenantPrefix(tenant)}`) : issuerUrl,
     clientId,
     clientSecret ? { client_secret: clientSecret } : {},
     authentication(),
@@ -251,9 +266,10 @@ export async function authorizationRequest(config, { redirectUri, scope = 'openi
 
 /**
  * A relying party: an RP server, a client registered for it through the admin API, and the
- * openid-client Configuration of that client.
+ * openid-client Configuration of that client. `tenant`: the slug of a tenant other than the
+ * default one; the client is registered there and its issuer is `<E2E_ISSUER>/t/<slug>`.
  */
-export async function newRelyingParty(name, { auth = 'client_secret_basic', firstParty = true, grantTypes, scope } = {}) {
+export async function newRelyingParty(name, { auth = 'client_secret_basic', firstParty = true, grantTypes, scope, tenant } = {}) {
   const rp = await startRp();
   try {
     const metadata = {
@@ -265,8 +281,8 @@ export async function newRelyingParty(name, { auth = 'client_secret_basic', firs
       scope: scope ?? 'openid profile email offline_access',
       first_party: firstParty,
     };
-    const registered = await registerClient(metadata);
-    const config = await discover(registered.client_id, { clientSecret: registered.client_secret, auth });
+    const registered = await registerClient(metadata, { tenant });
+    const config = await discover(registered.client_id, { clientSecret: registered.client_secret, auth, tenant });
     return {
       rp,
       config,
@@ -294,9 +310,11 @@ export async function launchBrowser() {
 /**
  * Runs `fn(page, context)` in a fresh browser context (no cookies, no SSO session). On failure,
  * saves a screenshot and the page's HTML under the artifacts directory, then rethrows.
+ * `contextOptions` go to `browser.newContext`, e.g. `{ javaScriptEnabled: false }`, or
+ * `{ bypassCSP: true }` for `auditAccessibility`.
  */
-export async function withPage(browser, testName, fn) {
-  const context = await browser.newContext({ locale: 'en-US' });
+export async function withPage(browser, testName, fn, contextOptions = {}) {
+  const context = await browser.newContext({ locale: 'en-US', ...contextOptions });
   context.setDefaultTimeout(env.timeoutMs);
   context.setDefaultNavigationTimeout(env.timeoutMs);
   const page = await context.newPage();
@@ -352,6 +370,26 @@ function redact(u) {
   } catch {
     return u;
   }
+}
+
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+axeSource.catch(() => {}); // reported where it is awaited
+
+/**
+ * Runs axe-core's WCAG 2.1 A/AA rules on the page as the browser renders it, and fails with
+ * every violation. The hosted pages forbid foreign scripts (CSP), so the page's context must
+ * be made with `bypassCSP: true`, and with JavaScript enabled.
+ */
+export async function auditAccessibility(page, name) {
+  await page.addScriptTag({ content: await axeSource });
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  const problems = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  assert.deepEqual(problems, [], `${name} page at ${redact(page.url())}: ${problems.join('; ')}`);
 }
 
 /** The labels and buttons of the hosted pages, per language (the contract in ../README.md). */
