@@ -129,13 +129,24 @@ impl SmtpNotifier {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
+        // The conversation runs in a task of its own: if the caller gives up (the browser
+        // went away, the request timed out), the task still finishes it, so no connection
+        // goes back to the pool in the middle of a transaction.
+        let mut sending = tokio::spawn(async move { transport.send(message).await });
         // lettre's own timeout covers connecting only; this bounds the whole conversation.
-        match tokio::time::timeout(self.timeout, transport.send(message)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(NotifyError::Failed(
+        match tokio::time::timeout(self.timeout, &mut sending).await {
+            Ok(Ok(Ok(_))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(NotifyError::Failed(
                 self.scrub(format!("SMTP server {}: {error}", self.server)),
             )),
+            Ok(Err(_)) => Err(NotifyError::Failed(format!(
+                "sending to the SMTP server {} stopped unexpectedly",
+                self.server
+            ))),
             Err(_) => {
+                // The abandoned conversation's connection belongs to the old pool, which
+                // is replaced here and never used again.
+                sending.abort();
                 *self
                     .transport
                     .lock()
