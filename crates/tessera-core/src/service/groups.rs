@@ -188,6 +188,48 @@ impl Core {
         .await
     }
 
+    /// Changes name and external id and leaves the members as they are (a SCIM `PATCH` that
+    /// renames), so concurrent member changes are kept.
+    pub async fn rename_group(
+        &self,
+        auth: &Authorized,
+        id: GroupId,
+        expected_version: Option<i64>,
+        display_name: GroupName,
+        external_id: Option<String>,
+    ) -> Result<Group, CoreError> {
+        check_external(&external_id)?;
+        self.edit_group(auth, id, expected_version, |current, store_version| {
+            let next = Group {
+                display_name: display_name.clone(),
+                external_id: external_id.clone(),
+                ..current.clone()
+            };
+            Box::pin(async move {
+                let now = self.parts.clock.now();
+                let next = Group {
+                    updated_at: now,
+                    version: store_version + 1,
+                    ..next
+                };
+                let event = Event::new(
+                    next.tenant_id,
+                    now,
+                    auth.actor(),
+                    kinds::GROUP_UPDATED,
+                    subject(id),
+                    json!({"renamed": true}),
+                );
+                self.parts
+                    .store
+                    .replace_group(&next, store_version, None, &event)
+                    .await?;
+                Ok(next)
+            })
+        })
+        .await
+    }
+
     /// Adds and removes members (SCIM `PATCH` of `members`).
     pub async fn change_group_members(
         &self,

@@ -15,7 +15,7 @@ use tessera_core::group::{Group, GroupQuery};
 use tessera_core::ids::{GroupId, UserId};
 use tessera_core::page::MAX_PAGE_SIZE;
 use tessera_scim::mapping::filter::group_query;
-use tessera_scim::mapping::group::{read_group, render_group};
+use tessera_scim::mapping::group::{member_changes, read_group, render_group};
 use tessera_scim::schema::ResourceSchemas;
 use tessera_scim::{AttributeSelection, Filter, Limits, PatchRequest, ScimError, project};
 
@@ -266,9 +266,10 @@ pub async fn patch(
     .await
 }
 
-/// Applies the PATCH to the whole group, then writes only what changed: a change of name
-/// or external id replaces the group at the version read; a change of members alone adds
-/// and removes just those members, which commutes with concurrent member changes.
+/// Adding and removing members (what provisioning clients mostly send) is written without
+/// reading the member list, and answered with 204. Anything else is applied to the whole
+/// group, then only what changed is written: a new name or external id leaves the members
+/// as they are, a new member list adds and removes just the difference.
 pub(super) async fn patch_op(
     state: &AppState,
     scim: &Scim,
@@ -278,6 +279,17 @@ pub(super) async fn patch_op(
 ) -> Result<ScimReply, ScimFailure> {
     let request = PatchRequest::from_json(body, &Limits::DEFAULT)?;
     let id = parse_id(id)?;
+    if let Some(changes) = member_changes(&request) {
+        let changes = changes?;
+        let group = state
+            .core
+            .change_group_members(&scim.auth, id, if_match, &changes.add, &changes.remove)
+            .await?;
+        return Ok(ScimReply {
+            etag: Some(tessera_scim::mapping::etag(group.version)),
+            ..ScimReply::status(StatusCode::NO_CONTENT)
+        });
+    }
     let current = state.core.get_group(&scim.auth, id).await?;
     if if_match.is_some_and(|version| version != current.version) {
         return Err(tessera_core::CoreError::EditConflict.into());
@@ -290,22 +302,31 @@ pub(super) async fn patch_op(
     let next = read_group(&patched.resource)?;
     let before: BTreeSet<UserId> = members.iter().copied().collect();
     let after: BTreeSet<UserId> = next.members.iter().copied().collect();
-    let group =
-        if next.display_name != current.display_name || next.external_id != current.external_id {
-            state
-                .core
-                .replace_group(&scim.auth, id, Some(current.version), next)
-                .await?
-        } else if before != after {
-            let add: Vec<UserId> = after.difference(&before).copied().collect();
-            let remove: Vec<UserId> = before.difference(&after).copied().collect();
-            state
-                .core
-                .change_group_members(&scim.auth, id, if_match, &add, &remove)
-                .await?
-        } else {
-            current
-        };
+    let expected = if_match.or(Some(current.version));
+    let mut group = current.clone();
+    if next.display_name != current.display_name || next.external_id != current.external_id {
+        group = state
+            .core
+            .rename_group(
+                &scim.auth,
+                id,
+                expected,
+                next.display_name.clone(),
+                next.external_id.clone(),
+            )
+            .await?;
+    }
+    if before != after {
+        let add: Vec<UserId> = after.difference(&before).copied().collect();
+        let remove: Vec<UserId> = before.difference(&after).copied().collect();
+        // The difference was computed from the version read: name it, so that a member
+        // list changed meanwhile ends in 412 rather than in a lost change.
+        let version = (group.version != current.version).then_some(group.version);
+        group = state
+            .core
+            .change_group_members(&scim.auth, id, version.or(expected), &add, &remove)
+            .await?;
+    }
     reply(
         state,
         scim,

@@ -55,13 +55,13 @@ async fn groups_hold_members_and_users_list_their_groups(server: TestServer) {
     assert_eq!(member_ids(&read), sorted(&[&ann, &ben]));
 
     // add a member
-    let added = scim
-        .patch(
-            &path,
-            json!([{"op": "add", "path": "members", "value": [{"value": cat}]}]),
-        )
-        .await
-        .expect(200);
+    scim.patch(
+        &path,
+        json!([{"op": "add", "path": "members", "value": [{"value": cat}]}]),
+    )
+    .await
+    .expect(204);
+    let added = scim.get(&path).await.expect(200);
     assert_eq!(member_ids(&added.body), sorted(&[&ann, &ben, &cat]));
     // adding one already there changes nothing
     scim.patch(
@@ -69,31 +69,31 @@ async fn groups_hold_members_and_users_list_their_groups(server: TestServer) {
         json!([{"op": "add", "path": "members", "value": [{"value": cat}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     // remove one by value filter
-    let removed = scim
-        .patch(
-            &path,
-            json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]),
-        )
-        .await
-        .expect(200);
+    scim.patch(
+        &path,
+        json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]),
+    )
+    .await
+    .expect(204);
+    let removed = scim.get(&path).await.expect(200);
     assert_eq!(member_ids(&removed.body), sorted(&[&ben, &cat]));
     // Entra ID's form: remove with a value list
-    let removed = scim
-        .patch(
-            &path,
-            json!([{"op": "remove", "path": "members", "value": [{"value": cat}]}]),
-        )
-        .await
-        .expect(200);
+    scim.patch(
+        &path,
+        json!([{"op": "remove", "path": "members", "value": [{"value": cat}]}]),
+    )
+    .await
+    .expect(204);
+    let removed = scim.get(&path).await.expect(200);
     assert_eq!(member_ids(&removed.body), sorted(&[&ben]));
     scim.patch(
         &path,
         json!([{"op": "add", "path": "members", "value": [{"value": cat}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
 
     // rename: members stay
     let renamed = scim
@@ -126,7 +126,7 @@ async fn groups_hold_members_and_users_list_their_groups(server: TestServer) {
         json!([{"op": "remove", "path": format!("members[value eq \"{ann}\"]")}]),
     )
     .await
-    .expect(200);
+    .expect(204);
 
     let renamed = scim
         .patch(
@@ -198,7 +198,7 @@ async fn groups_hold_members_and_users_list_their_groups(server: TestServer) {
         json!([{"op": "add", "path": "members", "value": [{"value": ben}]}]),
     )
     .await
-    .expect(200);
+    .expect(204);
     let deleted = scim.delete(&path).await.expect(204);
     assert_eq!(deleted.body, serde_json::Value::Null);
     expect_error(scim.get(&path).await, 404, None);
@@ -426,13 +426,13 @@ async fn large_groups_show_every_member(server: TestServer) {
     )
     .await
     .expect(200);
-    let removed = scim
-        .patch(
-            &path,
-            json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", members[1])}]),
-        )
-        .await
-        .expect(200);
+    scim.patch(
+        &path,
+        json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", members[1])}]),
+    )
+    .await
+    .expect(204);
+    let removed = scim.get(&path).await.expect(200);
     assert_eq!(member_ids(&removed.body), sorted(&members[2..]));
     let cleared = scim
         .patch(&path, json!([{"op": "remove", "path": "members"}]))
