@@ -300,14 +300,23 @@ impl Core {
         })
     }
 
+    /// A challenge that may still be used: open, and allowed by the tenant's settings as
+    /// they are now (sign-up turned off or the domain no longer allowed ends it at once).
     async fn open_challenge(
         &self,
         tenant: &Tenant,
         id: SignUpId,
     ) -> Result<SignUpChallenge, CoreError> {
         let now = self.parts.clock.now();
+        let settings = &tenant.settings.signup;
         match self.parts.store.sign_up_by_id(tenant.id, id).await? {
-            Some(challenge) if challenge.is_open(now) => Ok(challenge),
+            Some(challenge)
+                if challenge.is_open(now)
+                    && settings.enabled
+                    && settings.allows(&challenge.email) =>
+            {
+                Ok(challenge)
+            }
             _ => Err(CoreError::NotFound("sign-up")),
         }
     }

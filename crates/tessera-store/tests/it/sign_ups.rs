@@ -467,6 +467,32 @@ async fn settings_limit_who_signs_up_and_how_often(store: Arc<dyn Store>) {
         .unwrap()
         .items;
     assert_eq!(signed_up[0].payload["terms_version"], "2026-09");
+    // turning sign-up off ends pending sign-ups at once
+    let late = core
+        .start_sign_up(&tenant, &place(), form("late@example.com"))
+        .await
+        .unwrap();
+    let late_code = mailbox.code();
+    let auth = tessera_core::auth::Authorized::for_system(&tenant);
+    let mut settings = tenant.settings.clone();
+    settings.signup.enabled = false;
+    let turned_off = core
+        .update_tenant(
+            &auth,
+            TenantPatch {
+                settings: Some(settings),
+                ..TenantPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            core.verify_sign_up(&turned_off, late, Proof::Code(late_code.into()))
+                .await
+        ),
+        ErrorCode::NotFound
+    );
     // a tenant without sign-up has none
     let closed = open_tenant(&core, "closed", SignUpSettings::default()).await;
     assert_eq!(

@@ -3,8 +3,8 @@
 use super::client::Client;
 use super::table;
 use super::{
-    AdminArgs, ClientCommand, EventCommand, Resource, SchemaCommand, TenantCommand, TokenCommand,
-    UserCommand,
+    AdminArgs, ClientCommand, EventCommand, InvitationCommand, Resource, SchemaCommand,
+    TenantCommand, TokenCommand, UserCommand,
 };
 use anyhow::Context;
 use reqwest::Method;
@@ -44,6 +44,7 @@ const TOKEN_COLUMNS: &[&str] = &[
     "revoked_at",
 ];
 const EVENT_COLUMNS: &[&str] = &["id", "type", "occurred_at", "actor", "subject"];
+const INVITATION_COLUMNS: &[&str] = &["id", "email", "state", "created_at", "expires_at"];
 
 fn read_json(file: &Path) -> anyhow::Result<Value> {
     let mut text = String::new();
@@ -241,6 +242,36 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             TokenCommand::Revoke { id } => (
                 Method::DELETE,
                 format!("/admin/v1/api-tokens/{id}"),
+                None,
+                Shape::Object,
+            ),
+        },
+        Resource::Invitations(command) => match command {
+            InvitationCommand::List => (
+                Method::GET,
+                "/admin/v1/invitations".to_owned(),
+                None,
+                Shape::List(INVITATION_COLUMNS),
+            ),
+            InvitationCommand::Get { id } => (
+                Method::GET,
+                format!("/admin/v1/invitations/{id}"),
+                None,
+                Shape::Object,
+            ),
+            InvitationCommand::Create {
+                email,
+                language,
+                valid_days,
+            } => (
+                Method::POST,
+                "/admin/v1/invitations".to_owned(),
+                Some(json!({"email": email, "language": language, "valid_days": valid_days})),
+                Shape::Object,
+            ),
+            InvitationCommand::Revoke { id } => (
+                Method::DELETE,
+                format!("/admin/v1/invitations/{id}"),
                 None,
                 Shape::Object,
             ),

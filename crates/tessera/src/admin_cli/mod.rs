@@ -41,6 +41,9 @@ pub enum Resource {
     /// API tokens.
     #[command(subcommand)]
     Tokens(TokenCommand),
+    /// Invitations: a mailed link with which the person sets a password.
+    #[command(subcommand)]
+    Invitations(InvitationCommand),
     /// OpenID Connect clients (relying parties).
     #[command(subcommand)]
     Clients(ClientCommand),
@@ -143,6 +146,29 @@ pub enum TokenCommand {
         #[arg(long)]
         expires_at: Option<String>,
     },
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvitationCommand {
+    List,
+    Get {
+        id: String,
+    },
+    /// Invite an address: it gets a mail with a link to set a password.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The mail's and page's language (en, de); the tenant's default otherwise.
+        #[arg(long)]
+        language: Option<String>,
+        /// Days the link is valid, 1 to 30 (default 7).
+        #[arg(long)]
+        valid_days: Option<u32>,
+    },
+    /// Withdraw a pending invitation; its link stops working.
     Revoke {
         id: String,
     },

@@ -223,7 +223,41 @@ async fn cli_registers_rotates_and_deletes_clients(server: TestServer) {
     );
 }
 
+async fn cli_invites_lists_and_withdraws(server: TestServer) {
+    let created = json_of(
+        &server,
+        &[
+            "invitations",
+            "create",
+            "--email",
+            "cli@example.com",
+            "--valid-days",
+            "2",
+        ],
+    )
+    .await;
+    assert_eq!(created["state"], "pending");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mail = server
+        .mail
+        .wait_for("cli@example.com", std::time::Duration::from_secs(10))
+        .await
+        .expect("the invitation mail");
+    assert!(mail.text().unwrap().contains("/invite?id="));
+    let table = tessera_admin(&server, &["invitations", "list"]).await;
+    assert!(table.success, "{}", table.stderr);
+    assert!(table.stdout.contains("cli@example.com") && table.stdout.contains("pending"));
+    let withdrawn = json_of(&server, &["invitations", "revoke", &id]).await;
+    assert_eq!(withdrawn["state"], "revoked");
+    let again = tessera_admin(&server, &["invitations", "revoke", &id]).await;
+    assert!(
+        !again.success,
+        "a withdrawn invitation cannot be withdrawn again"
+    );
+}
+
 http_suite!(
     cli_manages_tenants_users_tokens_and_events,
-    cli_registers_rotates_and_deletes_clients
+    cli_registers_rotates_and_deletes_clients,
+    cli_invites_lists_and_withdraws
 );
