@@ -174,6 +174,19 @@ impl Core {
         let decoy = existing
             .as_ref()
             .is_some_and(|user| user.status != UserStatus::Light);
+        // An address on record is written to as it was recorded, never as typed: two
+        // spellings that fold to one key (a Unicode look-alike, say) may be two mailboxes,
+        // and the code must reach the one the account belongs to.
+        let email = existing
+            .as_ref()
+            .and_then(|user| {
+                user.profile
+                    .emails
+                    .iter()
+                    .find(|known| known.value.normalized() == email.normalized())
+                    .map(|known| known.value.clone())
+            })
+            .unwrap_or(email);
         // The password is hashed (and checked) for decoys too, so both take as long.
         let mut inputs = vec![email.as_str().to_owned()];
         inputs.extend(names.given_name.iter().cloned());

@@ -526,7 +526,33 @@ async fn a06_parallel_sign_ups_send_at_most_five_codes(store: Arc<dyn Store>) {
     assert_eq!(mailbox.count(), 5);
 }
 
+/// The code for an address on record goes to the address as recorded: a look-alike that
+/// folds to the same key (KELVIN SIGN K folds to k) may be someone else's mailbox.
+async fn codes_go_to_the_address_on_record(store: Arc<dyn Store>) {
+    let (core, mailbox, tenant) = setup(store, enabled()).await;
+    let auth = tessera_core::auth::Authorized::for_system(&tenant);
+    let mut light = person("Kate", "Bell", "kate@example.com");
+    light.profile.emails = vec![email("kate@example.com")];
+    core.create_user(&auth, light).await.unwrap();
+    let look_alike = "\u{212A}ate@example.com";
+    if tessera_core::email::Email::parse(look_alike).is_err() {
+        return; // refused outright: nothing to mix up
+    }
+    core.start_sign_up(&tenant, &place(), form(look_alike))
+        .await
+        .unwrap();
+    let recipients: Vec<String> = mailbox
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(to, _)| to.clone())
+        .collect();
+    assert_eq!(recipients, ["kate@example.com"]);
+}
+
 conformance!(
+    codes_go_to_the_address_on_record,
     a06_parallel_sign_ups_send_at_most_five_codes,
     a_code_makes_an_active_verified_account,
     a6_five_wrong_codes_spend_the_challenge,
