@@ -32,16 +32,12 @@ fn group_from_row(row: &PgRow) -> StoreResult<Group> {
     })
 }
 
-/// Adds the members that are users of the group's tenant and not deleted; others and
-/// present members are skipped (the service refuses unknown ones first). The users' rows
-/// are share-locked first: a deletion running at the same time then waits for this
-/// transaction (and removes the membership), or has committed and is seen (and the user
-/// is skipped), so a deleted user never stays a member.
-async fn add_members(
-    conn: &mut PgConnection,
-    group: &Group,
-    members: &[UserId],
-) -> StoreResult<()> {
+/// Share-locks the users about to become members: a deletion running at the same time then
+/// waits for this transaction (and removes the membership), or has committed and is seen
+/// (and the user is skipped), so a deleted user never stays a member. Taken before the
+/// group's row, in id order: deleting a user locks the user, then its groups, and the same
+/// order here keeps the two from deadlocking.
+async fn lock_users(conn: &mut PgConnection, group: &Group, members: &[UserId]) -> StoreResult<()> {
     for chunk in members.chunks(CHUNK) {
         let mut lock =
             QueryBuilder::<Postgres>::new("SELECT u.id FROM users u WHERE u.tenant_id = ");
@@ -51,8 +47,20 @@ async fn add_members(
         for id in chunk {
             ids.push_bind(id.as_uuid());
         }
-        lock.push(") FOR SHARE");
+        lock.push(") ORDER BY u.id FOR SHARE");
         lock.build().execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// Adds the members that are users of the group's tenant and not deleted (locked with
+/// [`lock_users`] first); others and present members are skipped.
+async fn add_members(
+    conn: &mut PgConnection,
+    group: &Group,
+    members: &[UserId],
+) -> StoreResult<()> {
+    for chunk in members.chunks(CHUNK) {
         let mut sql = QueryBuilder::<Postgres>::new(
             "INSERT INTO group_members (group_id, user_id, tenant_id) SELECT ",
         );
@@ -168,6 +176,7 @@ impl GroupStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
+        lock_users(&mut tx, group, members).await?;
         add_members(&mut tx, group, members).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(classify)
@@ -223,6 +232,9 @@ impl GroupStore for PostgresStore {
         event: &Event,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        if let Some(members) = members {
+            lock_users(&mut tx, group, members).await?;
+        }
         bump(&mut tx, group, expected_version).await?;
         if let Some(members) = members {
             sqlx::query("DELETE FROM group_members WHERE group_id = $1")
@@ -245,6 +257,7 @@ impl GroupStore for PostgresStore {
         event: &Event,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        lock_users(&mut tx, group, add).await?;
         bump(&mut tx, group, expected_version).await?;
         remove_members(&mut tx, group, remove).await?;
         add_members(&mut tx, group, add).await?;
