@@ -3,7 +3,7 @@
 //! page works in any browser; every POST is CSRF-checked.
 
 use super::csrf;
-use super::login::{ACR_ONE_FACTOR, form_fields, start_session_and_continue};
+use super::login::{ACR_ONE_FACTOR, form_fields, sign_in_context, start_session_and_continue};
 use super::{PageContext, message, render};
 use crate::AppState;
 use crate::oidc::Site;
@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use tessera_core::CoreError;
 use tessera_core::ids::InvitationId;
 use tessera_core::oauth::session::Authentication;
-use tessera_core::service::{Acceptance, SignInContext};
+use tessera_core::service::Acceptance;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/invite", get(show).post(accept))
@@ -164,15 +164,7 @@ async fn accept(
         .await
     {
         Ok(user) => {
-            let context = SignInContext {
-                tenant_id: site.tenant.id,
-                client_id: None,
-                ip: Some(peer.ip().to_string()),
-                user_agent: headers
-                    .get(header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|ua| ua.chars().take(512).collect()),
-            };
+            let context = sign_in_context(&site, peer, &headers, None);
             let authentication = Authentication {
                 at: Some(state.core.clock().now()),
                 methods: vec!["pwd".to_owned()],

@@ -75,7 +75,12 @@ async fn prepare(state: &AppState, site: &Site, headers: &HeaderMap, handle: &st
     }
 }
 
-fn with_csrf_cookie(mut response: Response, site: &Site, token: &csrf::CsrfToken) -> Response {
+/// Sets the CSRF cookie when the token was made for this response.
+pub(super) fn with_csrf_cookie(
+    mut response: Response,
+    site: &Site,
+    token: &csrf::CsrfToken,
+) -> Response {
     if token.is_new
         && let Some(value) = site.cookies.set_csrf(&token.value)
     {
@@ -120,7 +125,8 @@ fn login_page(
     )
 }
 
-fn forbidden(page: &PageContext) -> Response {
+/// The answer to a form post whose CSRF token does not check out.
+pub(super) fn forbidden(page: &PageContext) -> Response {
     message(
         page,
         StatusCode::FORBIDDEN,
@@ -211,15 +217,12 @@ async fn password_step(
         .map(|e| e.trim().to_owned())
         .unwrap_or_default();
     let password = SecretString::from(fields.get("password").cloned().unwrap_or_default());
-    let context = SignInContext {
-        tenant_id: site.tenant.id,
-        client_id: prepared.pending.as_ref().map(|p| p.client.id),
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(512).collect()),
-    };
+    let context = sign_in_context(
+        &site,
+        peer,
+        &headers,
+        prepared.pending.as_ref().map(|p| p.client.id),
+    );
     let user = match state.core.check_password(&context, &email, password).await {
         Ok(user) => user,
         Err(CoreError::InvalidCredentials) => {
@@ -261,6 +264,24 @@ async fn password_step(
         handle,
     )
     .await
+}
+
+/// Where a sign-in comes from, for its events.
+pub(super) fn sign_in_context(
+    site: &Site,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    client_id: Option<tessera_core::ids::ClientId>,
+) -> SignInContext {
+    SignInContext {
+        tenant_id: site.tenant.id,
+        client_id,
+        ip: Some(peer.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    }
 }
 
 /// Starts a new session for `user` (ending the browser's previous one, A21), sets its

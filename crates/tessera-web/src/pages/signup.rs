@@ -4,7 +4,10 @@
 //! looks the same whether or not the address has an account (A08).
 
 use super::csrf;
-use super::login::{ACR_ONE_FACTOR, form_fields, start_session_and_continue};
+use super::login::{
+    ACR_ONE_FACTOR, forbidden, form_fields, sign_in_context, start_session_and_continue,
+    with_csrf_cookie,
+};
 use super::{PageContext, message, render};
 use crate::AppState;
 use crate::oidc::Site;
@@ -12,7 +15,7 @@ use crate::oidc::authorize::see_other;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use minijinja::context;
@@ -23,7 +26,7 @@ use tessera_core::CoreError;
 use tessera_core::error::FieldError;
 use tessera_core::ids::SignUpId;
 use tessera_core::oauth::session::Authentication;
-use tessera_core::service::{Proof, SignInContext, SignUpForm, SignUpPlace, SignedUp};
+use tessera_core::service::{Proof, SignUpForm, SignUpPlace, SignedUp};
 use tessera_oidc::provider::PendingRequest;
 
 pub fn routes() -> Router<AppState> {
@@ -102,24 +105,6 @@ impl Prepared {
             .as_ref()
             .map(|p| p.client.metadata.client_name.clone())
     }
-}
-
-fn with_csrf_cookie(mut response: Response, site: &Site, token: &csrf::CsrfToken) -> Response {
-    if token.is_new
-        && let Some(value) = site.cookies.set_csrf(&token.value)
-    {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
-}
-
-fn forbidden(page: &PageContext) -> Response {
-    message(
-        page,
-        StatusCode::FORBIDDEN,
-        "error_title",
-        page.text("forbidden"),
-    )
 }
 
 fn unavailable(page: &PageContext) -> Response {
@@ -509,15 +494,7 @@ async fn finish(
             .map(|_| handle),
         None => None,
     };
-    let context = SignInContext {
-        tenant_id: site.tenant.id,
-        client_id: None,
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(512).collect()),
-    };
+    let context = sign_in_context(site, peer, headers, None);
     let authentication = Authentication {
         at: Some(state.core.clock().now()),
         methods: vec!["pwd".to_owned()],
