@@ -140,7 +140,12 @@ impl<'a> Compiler<'a> {
             return Ok(());
         }
         if indexable(filter) {
-            self.sql("EXISTS (SELECT 1 FROM user_emails e WHERE e.user_id = u.id AND ");
+            // One pass over the tenant's address rows, not one probe per user: an `IN` over
+            // an uncorrelated sub-query is evaluated once (a correlated `EXISTS` with `co`
+            // took seconds at a million users).
+            self.sql("u.id IN (SELECT e.user_id FROM user_emails e WHERE e.tenant_id = ")
+                .tenant()
+                .sql(" AND (");
             let mut leaf =
                 |c: &mut Self, condition: &Condition<EmailField>, _: Doc, _: (&str, &str)| {
                     match condition.field {
@@ -157,7 +162,7 @@ impl<'a> Compiler<'a> {
                     }
                 };
             self.element_filter(filter, "", "", &mut leaf)?;
-            self.sql(")");
+            self.sql("))");
             return Ok(());
         }
         self.elements(
