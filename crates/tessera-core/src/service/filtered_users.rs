@@ -90,7 +90,7 @@ impl Core {
         filter
             .check_limits()
             .map_err(|e| CoreError::Validation(vec![e]))?;
-        let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
+        let schema = self.cached_attribute_schema(auth.tenant_id()).await?;
         check(filter, &schema).map_err(|e| CoreError::Validation(vec![e]))?;
         Ok(self
             .parts

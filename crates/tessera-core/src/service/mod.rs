@@ -58,6 +58,8 @@ struct Parts {
     password_policy: PasswordPolicy,
     tenants: ShortCache<tenants::TenantKey, Tenant>,
     clients: ShortCache<(TenantId, ClientId), Client>,
+    /// Attribute schemas for reading (rendering and filters), by tenant.
+    schemas: ShortCache<TenantId, crate::attributes::AttributeSchema>,
     /// Set once at wiring; [`NoNotifier`] until then.
     notifier: std::sync::OnceLock<Arc<dyn Notifier>>,
 }
@@ -101,6 +103,7 @@ impl Core {
                 password_policy,
                 tenants: ShortCache::default(),
                 clients: ShortCache::default(),
+                schemas: ShortCache::default(),
                 notifier: std::sync::OnceLock::new(),
             }),
         })

@@ -238,8 +238,23 @@ impl Core {
         .await
     }
 
+    /// The tenant's attribute schema, for reading (rendering, filters); it may be up to a
+    /// second old when another instance changed it. Writes validate against a fresh read.
     pub async fn attribute_schema(&self, auth: &Authorized) -> Result<AttributeSchema, CoreError> {
-        Ok(self.parts.store.attribute_schema(auth.tenant_id()).await?)
+        self.cached_attribute_schema(auth.tenant_id()).await
+    }
+
+    pub(super) async fn cached_attribute_schema(
+        &self,
+        tenant: crate::ids::TenantId,
+    ) -> Result<AttributeSchema, CoreError> {
+        let now = self.parts.clock.now();
+        if let Some(Some(schema)) = self.parts.schemas.get(&tenant, now) {
+            return Ok(schema);
+        }
+        let schema = self.parts.store.attribute_schema(tenant).await?;
+        self.parts.schemas.put(tenant, Some(schema.clone()), now);
+        Ok(schema)
     }
 
     /// Replaces the schema. Values of attributes it no longer declares stay stored, so that
@@ -271,6 +286,7 @@ impl Core {
             .store
             .put_attribute_schema(auth.tenant_id(), &schema, &event)
             .await?;
+        self.parts.schemas.clear();
         Ok(schema)
     }
 }
