@@ -25,9 +25,9 @@
 #   BULK_OPERATIONS  creations per Bulk request (default 1000, the server's maximum)
 #   CONTAINS_COUNT   `count` of the `emails co` lists (default 100)
 #   CONTAINS_CONCURRENCY, CONTAINS_DURATION   connections and seconds of the `emails co`
-#                    scenario (default 1 and 60): the substring search scans every user, and
-#                    at 1,000,000 users one request takes seconds, so 8 at once would only
-#                    queue into the server's request timeout
+#                    scenario (default 1 and 60): the substring search reads every address, so
+#                    it is measured as one administrator's search, without queueing, and long
+#                    enough for a p99 (a slow build then does not queue into the request timeout)
 #   SERVER_CPU, LOAD_CPU   cores of the server and of the load generator (default 0 and 1;
 #                    without taskset nothing is pinned)
 #   NICE             niceness of the server and the load generator (default -10 as root,
