@@ -47,13 +47,20 @@ fn query_field(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, value)| value)
 }
 
-struct Prepared {
-    page: PageContext,
-    pending: Option<PendingRequest>,
-    csrf: csrf::CsrfToken,
+/// What every hosted page of a flow needs: the page context in the request's language, the
+/// authorization request it belongs to (if still pending), and a CSRF token.
+pub(super) struct Prepared {
+    pub(super) page: PageContext,
+    pub(super) pending: Option<PendingRequest>,
+    pub(super) csrf: csrf::CsrfToken,
 }
 
-async fn prepare(state: &AppState, site: &Site, headers: &HeaderMap, handle: &str) -> Prepared {
+pub(super) async fn prepare(
+    state: &AppState,
+    site: &Site,
+    headers: &HeaderMap,
+    handle: &str,
+) -> Prepared {
     let pending = if handle.is_empty() {
         None
     } else {

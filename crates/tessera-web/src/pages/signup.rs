@@ -55,30 +55,17 @@ struct Prepared {
 }
 
 async fn prepare(state: &AppState, site: &Site, headers: &HeaderMap, handle: &str) -> Prepared {
-    let pending = if handle.is_empty() {
-        None
-    } else {
-        state
-            .provider
-            .pending(&site.issuer, handle)
-            .await
-            .ok()
-            .flatten()
-    };
-    let ui_locales = pending
-        .as_ref()
-        .map(|p| p.request.ui_locales.clone())
-        .unwrap_or_default();
+    let base = super::login::prepare(state, site, headers, handle).await;
     Prepared {
-        page: site.page(super::language(&ui_locales, headers, &site.tenant)),
         // An expired request is dropped: sign-up still works, it just ends on its own page.
-        handle: if pending.is_some() {
+        handle: if base.pending.is_some() {
             handle.to_owned()
         } else {
             String::new()
         },
-        pending,
-        csrf: csrf::token(headers, &site.cookies),
+        page: base.page,
+        pending: base.pending,
+        csrf: base.csrf,
     }
 }
 
