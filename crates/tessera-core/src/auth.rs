@@ -42,6 +42,16 @@ impl Authorized {
             actor: Actor::System,
         }
     }
+
+    /// Authorization for a user's change to their own account, made inside this crate by a
+    /// service that has bound its work to that user (phone verification); the events it
+    /// writes name the user as the actor.
+    pub(crate) fn for_own_account(tenant_id: TenantId, user: crate::ids::UserId) -> Self {
+        Self {
+            tenant_id,
+            actor: Actor::User(user),
+        }
+    }
 }
 
 /// Proof that the actor administers the whole installation (creates and lists tenants).

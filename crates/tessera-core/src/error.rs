@@ -108,6 +108,13 @@ pub enum CoreError {
     /// A notice (an email) could not be sent; retrying later may succeed.
     #[error("the message could not be sent")]
     NotDelivered(#[source] crate::notify::NotifyError),
+    /// A one-time code was refused (wrong, expired, used, or too many wrong tries); the
+    /// refusal says which.
+    #[error("{0}")]
+    CodeRefused(CodeRefusal),
+    /// A text message (an SMS code) could not be sent; retrying later may succeed.
+    #[error("the text message could not be sent")]
+    SmsNotDelivered(#[source] crate::sms::SmsError),
     /// A fault of ours; the details go to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -127,6 +134,8 @@ impl CoreError {
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             Self::NotDelivered(_) => ErrorCode::Unavailable,
+            Self::CodeRefused(_) => ErrorCode::InvalidCredentials,
+            Self::SmsNotDelivered(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -134,6 +143,24 @@ impl CoreError {
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, reason)])
     }
+}
+
+/// Why a one-time code was refused. A wrong code counts against its challenge, which is
+/// spent after a few (A06); the others need a new code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeRefusal {
+    /// The code is not the one sent; `attempts_left` more may be tried.
+    #[error("the code is not correct ({attempts_left} tries left)")]
+    Wrong { attempts_left: u32 },
+    /// The code's lifetime is over.
+    #[error("the code has expired; ask for a new one")]
+    Expired,
+    /// The code was used already, or a newer one replaced it.
+    #[error("the code was already used or replaced by a newer one")]
+    Used,
+    /// Too many wrong codes were tried: the challenge is spent.
+    #[error("too many wrong codes; ask for a new one")]
+    TooManyAttempts,
 }
 
 impl From<StoreError> for CoreError {

@@ -59,6 +59,9 @@ pub mod kinds {
     pub const USER_SIGNED_UP: &str = "user.signed_up";
     pub const USER_CLAIMED: &str = "user.claimed";
     pub const EMAIL_VERIFIED: &str = "email.verified";
+    pub const USER_PHONE_VERIFIED: &str = "user.phone_verified";
+    /// Progressive profiling saved attributes for a client (`client_id`, `attributes`).
+    pub const ATTRIBUTES_COLLECTED: &str = "user.attributes_collected";
     pub const USER_INVITED: &str = "user.invited";
     pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
     pub const INVITATION_REVOKED: &str = "invitation.revoked";

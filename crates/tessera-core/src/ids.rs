@@ -114,3 +114,7 @@ id_type!(
     /// An invitation to an email address.
     InvitationId
 );
+id_type!(
+    /// A pending phone verification (the challenge that proves a user holds a number).
+    PhoneVerificationId
+);

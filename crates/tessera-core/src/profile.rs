@@ -212,6 +212,15 @@ pub(crate) fn clean_text(
     }
 }
 
+/// A date of birth as OIDC writes it (`YYYY-MM-DD`): a real calendar date from 1900 on.
+/// Whether it lies in the past depends on the clock; forms that collect it check that too.
+pub fn birthdate(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format)
+        .ok()
+        .filter(|date| date.year() >= 1900)
+}
+
 /// A short single-line text field.
 pub(crate) fn clean_short(field: &str, value: &mut Option<String>, errors: &mut Vec<FieldError>) {
     clean_text(field, value, MAX_TEXT_CHARS, false, errors);

@@ -67,6 +67,8 @@ pub trait Store:
     + GroupStore
     + crate::signup::SignUpStore
     + crate::invitation::InvitationStore
+    + crate::phone_verification::PhoneVerificationStore
+    + crate::profiling::ProfilingStore
     + Send
     + Sync
     + std::fmt::Debug

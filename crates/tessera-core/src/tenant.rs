@@ -144,6 +144,8 @@ pub struct TenantSettings {
     pub sessions: SessionLifetimes,
     /// Whether and how people create accounts themselves.
     pub signup: crate::signup::SignUpSettings,
+    /// How often skipped profiling questions come back.
+    pub profiling: crate::profiling::ProfilingSettings,
 }
 
 impl TenantSettings {
@@ -156,6 +158,13 @@ impl TenantSettings {
                 problem.to_string(),
             ));
         }
+        let mut profiling = Vec::new();
+        self.profiling.check(&mut profiling);
+        errors.extend(
+            profiling
+                .into_iter()
+                .map(|e| e.within("settings.profiling")),
+        );
         match self.signup.clone().normalize() {
             Ok(signup) => self.signup = signup,
             Err(found) => errors.extend(found.into_iter().map(|e| e.within("settings.signup"))),

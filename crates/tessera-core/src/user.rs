@@ -117,6 +117,9 @@ pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub formatted_name: Option<String>,
     pub nickname: Option<String>,
+    /// Date of birth, `YYYY-MM-DD` (OIDC `birthdate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
     /// A page about the user (OIDC `profile`, SCIM `profileUrl`).
     pub profile_url: Option<String>,
     /// Job title.
@@ -300,6 +303,21 @@ impl Profile {
                 "must be a BCP 47 language tag such as 'en' or 'de-CH'",
             ));
         }
+        self.birthdate = self
+            .birthdate
+            .take()
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty());
+        if self
+            .birthdate
+            .as_deref()
+            .is_some_and(|b| crate::profile::birthdate(b).is_none())
+        {
+            errors.push(error(
+                "birthdate",
+                "must be a date from 1900 on, in the form YYYY-MM-DD",
+            ));
+        }
         if self.zoneinfo.as_deref().is_some_and(|z| !is_zone_name(z)) {
             errors.push(error(
                 "zoneinfo",
@@ -426,6 +444,7 @@ pub struct ProfilePatch {
     pub name: Option<Option<String>>,
     pub formatted_name: Option<Option<String>>,
     pub nickname: Option<Option<String>>,
+    pub birthdate: Option<Option<String>>,
     pub profile_url: Option<Option<String>>,
     pub title: Option<Option<String>>,
     pub user_type: Option<Option<String>>,
@@ -450,7 +469,7 @@ impl ProfilePatch {
     /// The profile with the patch applied (not yet normalised or validated).
     pub fn apply(&self, profile: &Profile) -> Profile {
         let mut next = profile.clone();
-        let scalars: [ScalarPatch<'_>; 15] = [
+        let scalars: [ScalarPatch<'_>; 16] = [
             (&self.given_name, &mut next.given_name),
             (&self.family_name, &mut next.family_name),
             (&self.middle_name, &mut next.middle_name),
@@ -459,6 +478,7 @@ impl ProfilePatch {
             (&self.name, &mut next.name),
             (&self.formatted_name, &mut next.formatted_name),
             (&self.nickname, &mut next.nickname),
+            (&self.birthdate, &mut next.birthdate),
             (&self.profile_url, &mut next.profile_url),
             (&self.title, &mut next.title),
             (&self.user_type, &mut next.user_type),
@@ -531,6 +551,7 @@ impl Profile {
                 self.formatted_name != other.formatted_name,
             ),
             ("nickname", self.nickname != other.nickname),
+            ("birthdate", self.birthdate != other.birthdate),
             ("profile_url", self.profile_url != other.profile_url),
             ("title", self.title != other.title),
             ("user_type", self.user_type != other.user_type),

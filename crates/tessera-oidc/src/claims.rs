@@ -1,22 +1,29 @@
 //! Which claims about a user a client receives: the standard claims of the scopes it was
 //! granted (OpenID Connect Core §5.4), claims it asked for by name with the `claims`
-//! parameter (§5.5), and the custom claims its registration maps from custom attributes.
+//! parameter (§5.5), the custom claims its registration maps from custom attributes, and
+//! the attributes it declared it needs (progressive profiling asks the user for them, and
+//! the consent page names them).
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
-use tessera_core::oauth::client::ClientMetadata;
+use tessera_core::oauth::client::{ClientMetadata, is_claim_name};
+use tessera_core::profiling::CUSTOM_PREFIX;
 use tessera_core::user::User;
 
 const PROFILE_CLAIMS: &[&str] = &[
     "name",
     "given_name",
     "family_name",
+    "middle_name",
+    "nickname",
+    "birthdate",
     "locale",
     "zoneinfo",
     "updated_at",
 ];
 const EMAIL_CLAIMS: &[&str] = &["email", "email_verified"];
 const PHONE_CLAIMS: &[&str] = &["phone_number", "phone_number_verified"];
+const ADDRESS_CLAIMS: &[&str] = &["address"];
 
 /// Where the claims go; the `claims` parameter asks per destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +56,12 @@ fn standard_claims(user: &User) -> Map<String, Value> {
         "family_name",
         profile.family_name.clone().map(Value::String),
     );
+    put(
+        "middle_name",
+        profile.middle_name.clone().map(Value::String),
+    );
+    put("nickname", profile.nickname.clone().map(Value::String));
+    put("birthdate", profile.birthdate.clone().map(Value::String));
     put("locale", profile.locale.clone().map(Value::String));
     put("zoneinfo", profile.zoneinfo.clone().map(Value::String));
     put("updated_at", Some(json!(user.updated_at.unix_timestamp())));
@@ -60,7 +73,46 @@ fn standard_claims(user: &User) -> Map<String, Value> {
         put("phone_number", Some(json!(phone.value.as_str())));
         put("phone_number_verified", Some(json!(phone.verified)));
     }
+    let address = profile
+        .addresses
+        .iter()
+        .find(|a| a.primary)
+        .or(profile.addresses.first());
+    put("address", address.map(address_claim));
     claims
+}
+
+/// The `address` claim (OpenID Connect Core §5.1.1): only the members that have a value.
+fn address_claim(address: &tessera_core::profile::Address) -> Value {
+    let members = [
+        ("formatted", &address.formatted),
+        ("street_address", &address.street_address),
+        ("locality", &address.locality),
+        ("region", &address.region),
+        ("postal_code", &address.postal_code),
+        ("country", &address.country),
+    ];
+    Value::Object(
+        members
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), json!(value.as_ref()?))))
+            .collect(),
+    )
+}
+
+/// The claim names the attributes a client needs are released under.
+fn released_by_needs(client: &ClientMetadata) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for attribute in client.needs.names() {
+        match attribute {
+            "phone_number" => names.extend(PHONE_CLAIMS.iter().map(|n| (*n).to_owned())),
+            custom if custom.starts_with(CUSTOM_PREFIX) => {}
+            standard => {
+                names.insert(standard.to_owned());
+            }
+        }
+    }
+    names
 }
 
 /// The names of claims a set of scopes releases.
@@ -70,6 +122,7 @@ fn released_by_scope(scope: &BTreeSet<String>) -> BTreeSet<&'static str> {
         ("profile", PROFILE_CLAIMS),
         ("email", EMAIL_CLAIMS),
         ("phone", PHONE_CLAIMS),
+        ("address", ADDRESS_CLAIMS),
     ] {
         if scope.contains(name) {
             names.extend(claims.iter().copied());
@@ -104,10 +157,21 @@ pub fn user_claims(
                 .cloned(),
         );
     }
+    // What the client declared it needs was asked of the user for this client (and named
+    // on the consent page), so it is released whatever the scopes.
+    names.extend(released_by_needs(client));
     let mut claims: Map<String, Value> = all
         .into_iter()
         .filter(|(name, _)| names.contains(name))
         .collect();
+    for attribute in client.needs.names() {
+        if let Some(custom) = attribute.strip_prefix(CUSTOM_PREFIX)
+            && is_claim_name(custom)
+            && let Some(value) = user.profile.attributes.get(custom)
+        {
+            claims.insert(custom.to_owned(), value.clone());
+        }
+    }
     if scope.contains("profile") {
         for (claim, attribute) in &client.custom_claims {
             if let Some(value) = user.profile.attributes.get(attribute) {
@@ -136,5 +200,6 @@ pub fn claims_supported() -> Vec<&'static str> {
     names.extend(PROFILE_CLAIMS);
     names.extend(EMAIL_CLAIMS);
     names.extend(PHONE_CLAIMS);
+    names.extend(ADDRESS_CLAIMS);
     names
 }

@@ -33,7 +33,7 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "end_session_endpoint": url(paths::END_SESSION),
         "pushed_authorization_request_endpoint": url(paths::PAR),
         "require_pushed_authorization_requests": false,
-        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "scopes_supported": ["openid", "profile", "email", "phone", "address", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

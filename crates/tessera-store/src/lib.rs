@@ -5,11 +5,14 @@
 mod errors;
 mod invitation_rows;
 mod oauth_rows;
+mod phone_verification_rows;
 mod postgres;
 mod postgres_filter;
 mod postgres_groups;
 mod postgres_invitations;
 mod postgres_oauth;
+mod postgres_phone_verifications;
+mod postgres_profiling;
 mod postgres_sign_ups;
 mod rows;
 mod sign_up_rows;
@@ -18,6 +21,8 @@ mod sqlite_filter;
 mod sqlite_groups;
 mod sqlite_invitations;
 mod sqlite_oauth;
+mod sqlite_phone_verifications;
+mod sqlite_profiling;
 mod sqlite_sign_ups;
 mod user_filter_sql;
 

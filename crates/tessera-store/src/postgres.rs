@@ -537,6 +537,12 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
+            // Pending phone verifications hold the number they were sent to (A45).
+            sqlx::query("DELETE FROM phone_verifications WHERE user_id = $1")
+                .bind(user.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
         }
         insert_index_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_events(&mut tx, events).await?;

@@ -1,5 +1,6 @@
 //! Helpers shared by Tessera's test suites: a fresh database per test on either backend,
-//! and an SMTP sink ([`smtp_sink`]) that receives the mails a test sends.
+//! an SMTP sink ([`smtp_sink`]) that receives the mails a test sends, and an SMS provider
+//! ([`sms_provider`]) that receives its text messages over HTTP.
 //!
 //! PostgreSQL tests run when `TESSERA_TEST_DATABASE_URL` names a server; each test creates
 //! its own database there and drops it afterwards. Without the variable they are skipped
@@ -7,6 +8,7 @@
 
 #![allow(clippy::panic, clippy::expect_used)] // test support: failing loudly is the point
 
+pub mod sms_provider;
 pub mod smtp_sink;
 
 use std::fmt;

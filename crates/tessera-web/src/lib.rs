@@ -15,6 +15,7 @@ mod pages;
 mod problem;
 mod scim;
 mod serve;
+pub mod sms;
 mod tenant;
 
 pub use metrics::{install_metrics_recorder, spawn_metrics_upkeep};

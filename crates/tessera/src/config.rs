@@ -4,8 +4,10 @@
 //! docs/configuration.md lists every setting.
 
 mod mail;
+mod sms;
 
 pub use mail::{MailSender, MailSettings, SmtpCredentials, SmtpSecurity, SmtpSettings};
+pub use sms::{HttpSmsSettings, SmsAuth, SmsSettings};
 
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
@@ -22,7 +24,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 30] = [
+const ENVIRONMENT_KEYS: [&str; 43] = [
     "listen",
     "public_url",
     "data_dir",
@@ -53,6 +55,19 @@ const ENVIRONMENT_KEYS: [&str; 30] = [
     "mail_from",
     "mail_from_name",
     "smtp_timeout_seconds",
+    "sms_transport",
+    "sms_http_url",
+    "sms_http_allow_plaintext",
+    "sms_http_auth",
+    "sms_http_token",
+    "sms_http_username",
+    "sms_http_password",
+    "sms_http_header_name",
+    "sms_http_header_value",
+    "sms_http_content_type",
+    "sms_http_body_template",
+    "sms_from",
+    "sms_timeout_seconds",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -116,6 +131,27 @@ pub struct Config {
     pub mail_from_name: Option<String>,
     /// Longest one mail may take to deliver, connecting included.
     pub smtp_timeout_seconds: u64,
+    /// `none` (phone numbers cannot be verified), `http`, or `log` (development only).
+    pub sms_transport: String,
+    /// The SMS provider's endpoint; https, or http to a loopback host.
+    pub sms_http_url: Option<String>,
+    pub sms_http_allow_plaintext: bool,
+    /// `none`, `bearer` (`sms_http_token`), `basic` (`sms_http_username` and
+    /// `sms_http_password`) or `header` (`sms_http_header_name` and `sms_http_header_value`).
+    pub sms_http_auth: String,
+    pub sms_http_token: Option<SecretString>,
+    pub sms_http_username: Option<String>,
+    pub sms_http_password: Option<SecretString>,
+    pub sms_http_header_name: Option<String>,
+    pub sms_http_header_value: Option<SecretString>,
+    /// `json` (default) or `form`.
+    pub sms_http_content_type: String,
+    /// The request body, with `{to}`, `{text}` and optionally `{from}`.
+    pub sms_http_body_template: Option<String>,
+    /// The sender name or number, for `{from}`.
+    pub sms_from: Option<String>,
+    /// Longest one text message may take to hand to the provider.
+    pub sms_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -151,6 +187,19 @@ impl Default for Config {
             mail_from: None,
             mail_from_name: None,
             smtp_timeout_seconds: 10,
+            sms_transport: "none".to_owned(),
+            sms_http_url: None,
+            sms_http_allow_plaintext: false,
+            sms_http_auth: "none".to_owned(),
+            sms_http_token: None,
+            sms_http_username: None,
+            sms_http_password: None,
+            sms_http_header_name: None,
+            sms_http_header_value: None,
+            sms_http_content_type: "json".to_owned(),
+            sms_http_body_template: None,
+            sms_from: None,
+            sms_timeout_seconds: 10,
         }
     }
 }
@@ -226,6 +275,8 @@ pub struct Settings {
     pub key_rotation_days: u32,
     /// How notices are sent.
     pub mail: MailSettings,
+    /// How text messages are sent.
+    pub sms: SmsSettings,
 }
 
 impl Config {
@@ -284,6 +335,7 @@ impl Config {
         }
         // Before any field moves out of `self`.
         let mail = mail::validate(&self)?;
+        let sms = sms::validate(&self)?;
         let database_url = match self.database_url {
             Some(url)
                 if url.starts_with("sqlite:")
@@ -409,6 +461,7 @@ impl Config {
             outbound_allow_private: self.outbound_allow_private,
             key_rotation_days: self.key_rotation_days,
             mail,
+            sms,
         })
     }
 }

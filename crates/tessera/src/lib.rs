@@ -1,6 +1,6 @@
-//! The Tessera binary's library: configuration, command line, server wiring, the mail
-//! transports and the admin CLI. `main.rs` only parses arguments and calls in here, so tests
-//! can drive the same code.
+//! The Tessera binary's library: configuration, command line, server wiring, the mail and
+//! SMS transports and the admin CLI. `main.rs` only parses arguments and calls in here, so
+//! tests can drive the same code.
 
 pub mod admin_cli;
 pub mod cli;
@@ -9,3 +9,4 @@ pub mod keys_cli;
 pub mod mail;
 pub mod outbound;
 pub mod server;
+pub mod sms;

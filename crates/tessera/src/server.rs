@@ -55,6 +55,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     .await
     .context("cannot start the services")?;
     core.set_notifier(crate::mail::notifier(&settings.mail, core.clock().clone())?);
+    core.set_sms_sender(crate::sms::sms_sender(&settings.sms)?);
     let sealing = sealing_key(settings)?;
     let keys = KeyRing::start(core.clone(), sealing)
         .await

@@ -268,8 +268,9 @@ export async function authorizationRequest(config, { redirectUri, scope = 'openi
  * A relying party: an RP server, a client registered for it through the admin API, and the
  * openid-client Configuration of that client. `tenant`: the slug of a tenant other than the
  * default one; the client is registered there and its issuer is `<E2E_ISSUER>/t/<slug>`.
+ * `metadata`: more client metadata (e.g. `required_attributes`).
  */
-export async function newRelyingParty(name, { auth = 'client_secret_basic', firstParty = true, grantTypes, scope, tenant } = {}) {
+export async function newRelyingParty(name, { auth = 'client_secret_basic', firstParty = true, grantTypes, scope, tenant, metadata: extra = {} } = {}) {
   const rp = await startRp();
   try {
     const metadata = {
@@ -280,6 +281,7 @@ export async function newRelyingParty(name, { auth = 'client_secret_basic', firs
       token_endpoint_auth_method: auth,
       scope: scope ?? 'openid profile email offline_access',
       first_party: firstParty,
+      ...extra,
     };
     const registered = await registerClient(metadata, { tenant });
     const config = await discover(registered.client_id, { clientSecret: registered.client_secret, auth, tenant });

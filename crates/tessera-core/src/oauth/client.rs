@@ -125,6 +125,10 @@ pub struct ClientMetadata {
     pub backchannel_logout_uri: Option<RedirectUri>,
     /// Extra ID token and userinfo claims: claim name → custom attribute name.
     pub custom_claims: BTreeMap<String, String>,
+    /// Attributes the client needs, asked by progressive profiling and released in its
+    /// tokens and userinfo.
+    #[serde(default)]
+    pub needs: crate::profiling::AttributeNeeds,
     pub logo_uri: Option<RedirectUri>,
     pub client_uri: Option<RedirectUri>,
     pub policy_uri: Option<RedirectUri>,
@@ -282,6 +286,9 @@ const RESERVED_CLAIMS: &[&str] = &[
     "name",
     "given_name",
     "family_name",
+    "middle_name",
+    "nickname",
+    "birthdate",
     "phone_number",
     "phone_number_verified",
     "address",
@@ -292,7 +299,8 @@ const RESERVED_CLAIMS: &[&str] = &[
     "typ",
 ];
 
-fn is_claim_name(text: &str) -> bool {
+/// A name a client may give a claim of its own: not one the standards define.
+pub fn is_claim_name(text: &str) -> bool {
     (1..=100).contains(&text.len())
         && text
             .bytes()
@@ -338,6 +346,7 @@ mod tests {
             first_party: false,
             backchannel_logout_uri: None,
             custom_claims: BTreeMap::new(),
+            needs: Default::default(),
             logo_uri: None,
             client_uri: None,
             policy_uri: None,

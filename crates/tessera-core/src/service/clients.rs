@@ -34,12 +34,34 @@ fn new_secret(metadata: &ClientMetadata) -> Option<SecretString> {
 }
 
 impl Core {
+    /// The metadata's own rules, and that the attributes it needs are in the tenant's schema.
+    async fn check_metadata(
+        &self,
+        tenant: TenantId,
+        metadata: &ClientMetadata,
+    ) -> Result<(), CoreError> {
+        let mut errors = match metadata.validate() {
+            Ok(()) => Vec::new(),
+            Err(CoreError::Validation(errors)) => errors,
+            Err(other) => return Err(other),
+        };
+        if !metadata.needs.is_empty() {
+            let schema = self.parts.store.attribute_schema(tenant).await?;
+            metadata.needs.check(&schema, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Validation(errors))
+        }
+    }
+
     pub async fn create_client(
         &self,
         auth: &Authorized,
         metadata: ClientMetadata,
     ) -> Result<RegisteredClient, CoreError> {
-        metadata.validate()?;
+        self.check_metadata(auth.tenant_id(), &metadata).await?;
         let now = self.parts.clock.now();
         let secret = new_secret(&metadata);
         let client = Client {
@@ -112,7 +134,7 @@ impl Core {
         id: ClientId,
         metadata: ClientMetadata,
     ) -> Result<RegisteredClient, CoreError> {
-        metadata.validate()?;
+        self.check_metadata(auth.tenant_id(), &metadata).await?;
         retry_on_conflict(|| async {
             let current = self.get_client(auth, id).await?;
             let uses_secret = metadata.token_endpoint_auth_method.uses_secret();

@@ -7,6 +7,8 @@ mod filtered_users;
 mod grants;
 mod groups;
 mod invitations;
+mod phone_verification;
+mod profiling;
 mod short_cache;
 mod sign_in;
 mod signup;
@@ -19,6 +21,7 @@ pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
 pub use grants::{CODE_LIFETIME, IssuedTokens, NewAuthorizationCode};
 pub use groups::NewGroup;
 pub use invitations::{Acceptance, NewInvitation};
+pub use profiling::{Collection, ProfileCollected};
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use signup::{Proof, SignUpForm, SignUpPlace, SignedUp};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
@@ -33,6 +36,7 @@ use crate::notify::{NoNotifier, Notifier};
 use crate::oauth::client::Client;
 use crate::password::{Argon2Params, PasswordHasher, PasswordPolicy, default_workers};
 use crate::secret::SecretHash;
+use crate::sms::{NoSmsSender, SmsSender};
 use crate::store::{Store, StoreError};
 use crate::tenant::Tenant;
 use short_cache::ShortCache;
@@ -62,6 +66,8 @@ struct Parts {
     schemas: ShortCache<TenantId, crate::attributes::AttributeSchema>,
     /// Set once at wiring; [`NoNotifier`] until then.
     notifier: std::sync::OnceLock<Arc<dyn Notifier>>,
+    /// Set once at wiring; [`NoSmsSender`] until then.
+    sms_sender: std::sync::OnceLock<Arc<dyn SmsSender>>,
 }
 
 impl Core {
@@ -105,6 +111,7 @@ impl Core {
                 clients: ShortCache::default(),
                 schemas: ShortCache::default(),
                 notifier: std::sync::OnceLock::new(),
+                sms_sender: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -119,6 +126,19 @@ impl Core {
         match self.parts.notifier.get() {
             Some(notifier) => notifier.as_ref(),
             None => &NoNotifier,
+        }
+    }
+
+    /// Sets how text messages reach phones (once, at wiring); false if one was set already.
+    pub fn set_sms_sender(&self, sender: Arc<dyn SmsSender>) -> bool {
+        self.parts.sms_sender.set(sender).is_ok()
+    }
+
+    /// The SMS sender, or one that refuses every message when none was set.
+    pub fn sms_sender(&self) -> &dyn SmsSender {
+        match self.parts.sms_sender.get() {
+            Some(sender) => sender.as_ref(),
+            None => &NoSmsSender,
         }
     }
 

@@ -93,6 +93,7 @@ fn check_domains(domains: &[Domain]) -> Result<(), CoreError> {
 /// How a request names its tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum TenantKey {
+    Id(TenantId),
     Slug(TenantSlug),
     Domain(Domain),
 }
@@ -105,6 +106,11 @@ impl Core {
             Ok(slug) => self.routed_tenant(TenantKey::Slug(slug)).await,
             Err(_) => Ok(None),
         }
+    }
+
+    /// The tenant with this id, for the protocol layer (cached like `tenant_by_slug`).
+    pub async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, CoreError> {
+        self.routed_tenant(TenantKey::Id(id)).await
     }
 
     /// The tenant that owns the custom domain `host`, if any (cached like `tenant_by_slug`).
@@ -122,6 +128,7 @@ impl Core {
         }
         let read_at = self.parts.clock.now();
         let tenant = match &key {
+            TenantKey::Id(id) => self.parts.store.tenant_by_id(*id).await?,
             TenantKey::Slug(slug) => self.parts.store.tenant_by_slug(slug).await?,
             TenantKey::Domain(domain) => self.parts.store.tenant_by_domain(domain).await?,
         };

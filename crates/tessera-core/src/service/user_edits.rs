@@ -50,6 +50,25 @@ impl Core {
         E: From<CoreError>,
         F: Fn(&User) -> Result<UserReplacement, E>,
     {
+        self.edit_user_recording(auth, id, expected_version, edit, &[])
+            .await
+    }
+
+    /// [`Core::edit_user`] for a flow of this crate that has its own events to say what
+    /// happened (such as `user.phone_verified`): `also` is written with the change, in the
+    /// same transaction, and not at all when nothing changes.
+    pub(super) async fn edit_user_recording<E, F>(
+        &self,
+        auth: &Authorized,
+        id: UserId,
+        expected_version: Option<i64>,
+        edit: F,
+        also: &[Event],
+    ) -> Result<User, E>
+    where
+        E: From<CoreError>,
+        F: Fn(&User) -> Result<UserReplacement, E>,
+    {
         let mut tries = 0;
         loop {
             let current = self.get_user(auth, id).await?;
@@ -57,7 +76,7 @@ impl Core {
                 return Err(CoreError::EditConflict.into());
             }
             let replacement = edit(&current)?;
-            match self.replace_user(auth, &current, replacement).await {
+            match self.replace_user(auth, &current, replacement, also).await {
                 Err(CoreError::EditConflict)
                     if expected_version.is_none() && tries < EDIT_RETRIES =>
                 {
@@ -73,6 +92,7 @@ impl Core {
         auth: &Authorized,
         current: &User,
         replacement: UserReplacement,
+        also: &[Event],
     ) -> Result<User, CoreError> {
         let schema = self.parts.store.attribute_schema(auth.tenant_id()).await?;
         let mut profile = validated(replacement.profile, &schema)?;
@@ -87,7 +107,8 @@ impl Core {
             ),
             None => None,
         };
-        let Some(outcome) = self.outcome(auth, current, profile, replacement.active, password_hash)
+        let Some(mut outcome) =
+            self.outcome(auth, current, profile, replacement.active, password_hash)
         else {
             // Asked again to disable a disabled user (a client retrying after a timeout):
             // end its sessions again, in case the first request stopped before doing so.
@@ -96,6 +117,7 @@ impl Core {
             }
             return Ok(current.clone());
         };
+        outcome.events.extend_from_slice(also);
         if outcome.next.profile.enterprise != current.profile.enterprise {
             self.check_manager(auth, &outcome.next).await?;
         }

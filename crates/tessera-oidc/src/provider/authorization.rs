@@ -46,6 +46,8 @@ pub enum AuthorizeStep {
     Login(PendingRequest),
     /// The user must consent to the client's scopes.
     Consent(PendingRequest),
+    /// The client needs attributes the user has not given yet (progressive profiling).
+    Profile(PendingRequest),
     /// The request cannot be trusted enough to redirect: show this message.
     ErrorPage(String),
 }
@@ -347,6 +349,28 @@ impl Provider {
             }
             return Ok(AuthorizeStep::Login(self.keep(issuer, pending).await?));
         };
+        if !pending.client.metadata.needs.is_empty() {
+            let tenant = self
+                .core
+                .tenant_by_id(issuer.tenant_id)
+                .await?
+                .ok_or_else(OAuthError::server_error)?;
+            let questions = self
+                .core
+                .profiling_questions(&tenant, &user, &pending.client)
+                .await?;
+            // Without interaction only the skippable questions may wait for another time.
+            if request.prompt.none && questions.iter().any(|q| q.required) {
+                let error = OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "the user must complete their profile",
+                );
+                return Ok(respond_error(request, issuer, error));
+            }
+            if !questions.is_empty() && !request.prompt.none {
+                return Ok(AuthorizeStep::Profile(self.keep(issuer, pending).await?));
+            }
+        }
         if !pending.client.metadata.first_party && !consent_just_given {
             let consent = self
                 .core

@@ -40,6 +40,7 @@ fn metadata() -> ClientMetadata {
         first_party: true,
         backchannel_logout_uri: None,
         custom_claims: BTreeMap::new(),
+        needs: Default::default(),
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

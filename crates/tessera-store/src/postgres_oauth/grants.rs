@@ -450,8 +450,12 @@ impl GrantStore for PostgresStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 9] = [
+        let statements: [(&str, OffsetDateTime); 10] = [
             ("DELETE FROM sign_ups WHERE expires_at < $1", horizon),
+            (
+                "DELETE FROM phone_verifications WHERE expires_at < $1",
+                horizon,
+            ),
             (
                 "DELETE FROM access_tokens WHERE expires_at < $1 OR grant_id IN \
                  (SELECT id FROM grants WHERE expires_at < $1 OR revoked_at < $1)",

@@ -9,6 +9,8 @@ mod filter_table;
 mod fixtures;
 mod groups;
 mod oauth;
+mod phone_verifications;
+mod profiling;
 mod sign_ups;
 mod tenants;
 mod tokens_and_events;

@@ -169,6 +169,10 @@ pub fn metadata(name: &str) -> ClientMetadata {
             RedirectUri::parse("https://shop.example.com/logout").unwrap(),
         ),
         custom_claims: BTreeMap::from([("customer_no".into(), "crm_id".into())]),
+        needs: tessera_core::profiling::AttributeNeeds {
+            required: ["birthdate".to_owned()].into(),
+            requested: ["address".to_owned()].into(),
+        },
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

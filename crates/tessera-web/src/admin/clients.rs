@@ -23,6 +23,7 @@ use tessera_core::oauth::client::{
     ClientMetadata, GrantType, SigningAlgorithm, TokenEndpointAuthMethod, TokenLifetimes,
 };
 use tessera_core::oauth::redirect_uri::RedirectUri;
+use tessera_core::profiling::AttributeNeeds;
 use tessera_core::service::RegisteredClient;
 use utoipa::ToSchema;
 
@@ -75,6 +76,14 @@ pub struct ClientInput {
     /// Tessera: claim name → custom attribute name, released with the `profile` scope.
     #[serde(default)]
     pub custom_claims: BTreeMap<String, String>,
+    /// Tessera: attributes users must give before this client gets a code (progressive
+    /// profiling): `given_name`, `family_name`, `middle_name`, `nickname`, `name`,
+    /// `birthdate`, `phone_number`, `address` or `attributes.<custom attribute>`.
+    #[serde(default)]
+    pub required_attributes: Vec<String>,
+    /// Tessera: attributes users are asked for but may skip (asked again later).
+    #[serde(default)]
+    pub requested_attributes: Vec<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -110,6 +119,8 @@ pub struct ClientResponse {
     pub first_party: bool,
     pub backchannel_logout_uri: Option<String>,
     pub custom_claims: BTreeMap<String, String>,
+    pub required_attributes: Vec<String>,
+    pub requested_attributes: Vec<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -152,6 +163,8 @@ impl From<RegisteredClient> for ClientResponse {
             first_party: m.first_party,
             backchannel_logout_uri: m.backchannel_logout_uri.map(String::from),
             custom_claims: m.custom_claims,
+            required_attributes: m.needs.required.into_iter().collect(),
+            requested_attributes: m.needs.requested.into_iter().collect(),
             logo_uri: m.logo_uri.map(String::from),
             client_uri: m.client_uri.map(String::from),
             policy_uri: m.policy_uri.map(String::from),
@@ -300,6 +313,10 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             &mut errors,
         ),
         custom_claims: input.custom_claims,
+        needs: AttributeNeeds {
+            required: input.required_attributes.into_iter().collect(),
+            requested: input.requested_attributes.into_iter().collect(),
+        },
         logo_uri: optional_uri("logo_uri", input.logo_uri.as_ref(), &mut errors),
         client_uri: optional_uri("client_uri", input.client_uri.as_ref(), &mut errors),
         policy_uri: optional_uri("policy_uri", input.policy_uri.as_ref(), &mut errors),

@@ -230,6 +230,9 @@ pub struct UserResponse {
     pub formatted_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// Date of birth, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -294,6 +297,7 @@ impl From<User> for UserResponse {
             name: profile.name,
             formatted_name: profile.formatted_name,
             nickname: profile.nickname,
+            birthdate: profile.birthdate,
             profile_url: profile.profile_url,
             title: profile.title,
             user_type: profile.user_type,
@@ -367,6 +371,8 @@ pub struct UserCreate {
     /// The full name as one text (SCIM `name.formatted`).
     pub formatted_name: Option<String>,
     pub nickname: Option<String>,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub birthdate: Option<String>,
     /// An absolute http(s) URL.
     pub profile_url: Option<String>,
     pub title: Option<String>,
@@ -531,6 +537,7 @@ impl UserCreate {
             name: self.name,
             formatted_name: self.formatted_name,
             nickname: self.nickname,
+            birthdate: self.birthdate,
             profile_url: self.profile_url,
             title: self.title,
             user_type: self.user_type,
@@ -591,6 +598,9 @@ pub struct UserPatchInput {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub nickname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub birthdate: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub profile_url: Option<Option<String>>,
@@ -670,6 +680,7 @@ impl UserPatchInput {
             name: self.name,
             formatted_name: self.formatted_name,
             nickname: self.nickname,
+            birthdate: self.birthdate,
             profile_url: self.profile_url,
             title: self.title,
             user_type: self.user_type,

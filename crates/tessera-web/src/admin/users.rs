@@ -29,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/users/{id}/disable", post(disable))
         .route("/admin/v1/users/{id}/enable", post(enable))
         .route("/admin/v1/users/{id}/password", post(set_password))
+        .route(
+            "/admin/v1/users/{id}/collected-attributes",
+            get(collected_attributes),
+        )
 }
 
 /// Search filters; all given filters must match. Attribute filters are written
@@ -131,6 +135,47 @@ pub async fn read(
     let auth = caller.authorize(&tenant, Scope::UsersRead)?;
     let id: UserId = parse_id(&id, "user")?;
     Ok(Json(state.core.get_user(&auth, id).await?.into()))
+}
+
+/// One attribute progressive profiling collected: which app asked, and when.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CollectedAttribute {
+    /// `given_name`, `birthdate`, `attributes.<name>`…
+    pub attribute: String,
+    pub client_id: String,
+    /// RFC 3339.
+    pub collected_at: String,
+}
+
+/// The attributes progressive profiling collected from the user, newest first (the latest
+/// collection of each).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CollectedAttributes {
+    pub items: Vec<CollectedAttribute>,
+}
+
+#[utoipa::path(get, path = "/admin/v1/users/{id}/collected-attributes", tag = "users",
+    responses((status = 200, body = CollectedAttributes), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn collected_attributes(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    RequestTenant(tenant): RequestTenant,
+    Path(id): Path<String>,
+) -> Result<Json<CollectedAttributes>, ApiError> {
+    let auth = caller.authorize(&tenant, Scope::UsersRead)?;
+    let id: UserId = parse_id(&id, "user")?;
+    let items = state
+        .core
+        .collected_attributes(&auth, id)
+        .await?
+        .into_iter()
+        .map(|c| CollectedAttribute {
+            attribute: c.attribute,
+            client_id: c.client_id,
+            collected_at: super::rfc3339(c.collected_at),
+        })
+        .collect();
+    Ok(Json(CollectedAttributes { items }))
 }
 
 #[utoipa::path(patch, path = "/admin/v1/users/{id}", tag = "users", request_body(content = UserPatchInput, content_type = "application/merge-patch+json"),

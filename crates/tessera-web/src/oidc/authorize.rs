@@ -136,6 +136,11 @@ pub fn render_step(site: &Site, page: &PageContext, step: AuthorizeStep) -> Resp
             site.base,
             encode(&pending.handle)
         )),
+        AuthorizeStep::Profile(pending) => see_other(&format!(
+            "{}/profile?auth={}",
+            site.base,
+            encode(&pending.handle)
+        )),
         AuthorizeStep::ErrorPage(message) => {
             pages::message(page, StatusCode::BAD_REQUEST, "error_title", &message)
         }

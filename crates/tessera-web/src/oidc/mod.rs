@@ -28,8 +28,10 @@ pub fn routes() -> Router<AppState> {
         .merge(logout::routes())
         .merge(crate::pages::login::routes())
         .merge(crate::pages::signup::routes())
+        .merge(crate::pages::phone::routes())
         .merge(crate::pages::invite::routes())
         .merge(crate::pages::consent::routes())
+        .merge(crate::pages::profile::routes())
 }
 
 /// Where a request is: its tenant, the issuer URL, the path prefix of the tenant's pages,

@@ -60,6 +60,13 @@ async fn show(
             }
         })
         .collect();
+    let needs: Vec<String> = pending
+        .client
+        .metadata
+        .needs
+        .names()
+        .map(|name| super::profile::attribute_label(&page, name, None))
+        .collect();
     let mut response = render(
         &page,
         "consent.html",
@@ -68,6 +75,7 @@ async fn show(
             title => page.text("consent_title"),
             client_name => pending.client.metadata.client_name,
             scopes => scopes,
+            needs => needs,
             csrf => token.value.clone(),
             auth => handle,
         },

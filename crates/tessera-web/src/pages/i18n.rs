@@ -91,6 +91,60 @@ const ENGLISH: &[(&str, &str)] = &[
     ("scope_phone", "Your phone number"),
     ("scope_address", "Your postal address"),
     (
+        "consent_needs",
+        "It also receives these details from your profile:",
+    ),
+    ("profile_title", "A few more details"),
+    ("profile_intro", "needs these details from you:"),
+    ("profile_optional", "optional"),
+    ("profile_submit", "Continue"),
+    ("profile_skip", "Not now"),
+    ("profile_required", "Please fill this in."),
+    ("profile_bad_date", "Please enter a date as YYYY-MM-DD."),
+    ("profile_bad_birthdate", "Please enter a date in the past."),
+    (
+        "profile_bad_phone",
+        "Please enter the number in international format: + and the country code, then the number.",
+    ),
+    (
+        "profile_bad_address",
+        "Please enter at least the street, the city and the country.",
+    ),
+    ("profile_bad_number", "Please enter a number."),
+    ("profile_bad_choice", "Please choose one of the options."),
+    (
+        "profile_bad_text",
+        "Please use at most 200 characters on one line.",
+    ),
+    (
+        "profile_failed",
+        "Your details could not be saved. Please check them and try again.",
+    ),
+    (
+        "profile_phone_help",
+        "We send a code to this number to confirm it.",
+    ),
+    (
+        "try_later",
+        "This did not work right now. Please try again in a moment.",
+    ),
+    ("attr_given_name", "Given name"),
+    ("attr_family_name", "Family name"),
+    ("attr_middle_name", "Middle name"),
+    ("attr_nickname", "Nickname"),
+    ("attr_name", "Full name"),
+    ("attr_birthdate", "Date of birth"),
+    ("attr_phone_number", "Mobile phone number"),
+    ("attr_address", "Postal address"),
+    ("address_street_address", "Street and number"),
+    ("address_postal_code", "Postal code"),
+    ("address_locality", "City"),
+    ("address_region", "State or region"),
+    ("address_country", "Country"),
+    ("choice_none", "Choose…"),
+    ("yes", "Yes"),
+    ("no", "No"),
+    (
         "scope_offline_access",
         "Stay connected when you are not using it",
     ),
@@ -183,6 +237,53 @@ const ENGLISH: &[(&str, &str)] = &[
         "invite_expired",
         "This invitation has expired, was withdrawn or was already used. Please ask for a new one.",
     ),
+    // Phone verification (`pages::phone`) and its text message (`crate::sms`). SMS texts
+    // avoid characters outside the GSM 7-bit alphabet where the language allows, so that a
+    // message fits one 160-character part.
+    ("phone_verify_title", "Confirm your phone number"),
+    (
+        "phone_code_sent",
+        "We have sent a 6-digit code by text message to",
+    ),
+    ("phone_code", "Code"),
+    ("phone_resend", "Send a new code"),
+    (
+        "phone_code_resent",
+        "A new code is on its way. The previous one no longer works.",
+    ),
+    (
+        "phone_wrong_code",
+        "This code is not correct. Check the latest text message and try again. Tries left: {tries}.",
+    ),
+    (
+        "phone_code_expired",
+        "This code has expired. Send a new code.",
+    ),
+    (
+        "phone_code_used",
+        "This code was already used or a newer one replaced it. Send a new code if you still need one.",
+    ),
+    (
+        "phone_too_many_attempts",
+        "Too many wrong codes. Send a new code.",
+    ),
+    (
+        "phone_too_many",
+        "We have already sent several codes. Please try again in an hour.",
+    ),
+    (
+        "phone_sms_failed",
+        "The text message could not be sent just now. Please try again in a few minutes.",
+    ),
+    (
+        "phone_expired",
+        "This phone confirmation was not found. Please go back to the application and try again.",
+    ),
+    ("phone_verified", "Your phone number is confirmed."),
+    (
+        "sms_phone_code",
+        "Your {tenant} code is {code}. It is valid for {minutes} minutes. Never share it.",
+    ),
     ("error_title", "Something went wrong"),
     (
         "expired",
@@ -274,6 +375,69 @@ const GERMAN: &[(&str, &str)] = &[
     ("scope_email", "Ihre E-Mail-Adresse"),
     ("scope_phone", "Ihre Telefonnummer"),
     ("scope_address", "Ihre Postanschrift"),
+    (
+        "consent_needs",
+        "Sie erhält außerdem diese Angaben aus Ihrem Profil:",
+    ),
+    ("profile_title", "Noch ein paar Angaben"),
+    ("profile_intro", "benötigt diese Angaben von Ihnen:"),
+    ("profile_optional", "freiwillig"),
+    ("profile_submit", "Weiter"),
+    ("profile_skip", "Jetzt nicht"),
+    ("profile_required", "Bitte füllen Sie dieses Feld aus."),
+    (
+        "profile_bad_date",
+        "Bitte geben Sie ein Datum als JJJJ-MM-TT ein.",
+    ),
+    (
+        "profile_bad_birthdate",
+        "Bitte geben Sie ein Datum in der Vergangenheit ein.",
+    ),
+    (
+        "profile_bad_phone",
+        "Bitte geben Sie die Nummer international ein: + und die Landesvorwahl, dann die Nummer.",
+    ),
+    (
+        "profile_bad_address",
+        "Bitte geben Sie mindestens Straße, Ort und Land an.",
+    ),
+    ("profile_bad_number", "Bitte geben Sie eine Zahl ein."),
+    (
+        "profile_bad_choice",
+        "Bitte wählen Sie eine der Möglichkeiten.",
+    ),
+    (
+        "profile_bad_text",
+        "Bitte höchstens 200 Zeichen in einer Zeile.",
+    ),
+    (
+        "profile_failed",
+        "Ihre Angaben konnten nicht gespeichert werden. Bitte prüfen Sie sie und versuchen Sie es erneut.",
+    ),
+    (
+        "profile_phone_help",
+        "Wir senden einen Code an diese Nummer, um sie zu bestätigen.",
+    ),
+    (
+        "try_later",
+        "Das hat gerade nicht geklappt. Bitte versuchen Sie es gleich noch einmal.",
+    ),
+    ("attr_given_name", "Vorname"),
+    ("attr_family_name", "Nachname"),
+    ("attr_middle_name", "Zweiter Vorname"),
+    ("attr_nickname", "Spitzname"),
+    ("attr_name", "Vollständiger Name"),
+    ("attr_birthdate", "Geburtsdatum"),
+    ("attr_phone_number", "Mobiltelefonnummer"),
+    ("attr_address", "Postanschrift"),
+    ("address_street_address", "Straße und Hausnummer"),
+    ("address_postal_code", "Postleitzahl"),
+    ("address_locality", "Ort"),
+    ("address_region", "Bundesland oder Region"),
+    ("address_country", "Land"),
+    ("choice_none", "Bitte wählen…"),
+    ("yes", "Ja"),
+    ("no", "Nein"),
     (
         "scope_offline_access",
         "Verbunden bleiben, auch wenn Sie die Anwendung nicht nutzen",
@@ -375,6 +539,50 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "invite_expired",
         "Diese Einladung ist abgelaufen, wurde zurückgezogen oder bereits verwendet. Bitte fordern Sie eine neue an.",
+    ),
+    ("phone_verify_title", "Telefonnummer bestätigen"),
+    (
+        "phone_code_sent",
+        "Wir haben per SMS einen 6-stelligen Code gesendet an",
+    ),
+    ("phone_code", "Code"),
+    ("phone_resend", "Neuen Code senden"),
+    (
+        "phone_code_resent",
+        "Ein neuer Code ist unterwegs. Der vorherige gilt nicht mehr.",
+    ),
+    (
+        "phone_wrong_code",
+        "Dieser Code ist nicht richtig. Prüfen Sie die neueste SMS und versuchen Sie es erneut. Verbleibende Versuche: {tries}.",
+    ),
+    (
+        "phone_code_expired",
+        "Dieser Code ist abgelaufen. Fordern Sie einen neuen an.",
+    ),
+    (
+        "phone_code_used",
+        "Dieser Code wurde bereits verwendet oder durch einen neueren ersetzt. Fordern Sie bei Bedarf einen neuen an.",
+    ),
+    (
+        "phone_too_many_attempts",
+        "Zu viele falsche Codes. Fordern Sie einen neuen an.",
+    ),
+    (
+        "phone_too_many",
+        "Wir haben bereits mehrere Codes gesendet. Bitte versuchen Sie es in einer Stunde erneut.",
+    ),
+    (
+        "phone_sms_failed",
+        "Die SMS konnte gerade nicht gesendet werden. Bitte versuchen Sie es in einigen Minuten erneut.",
+    ),
+    (
+        "phone_expired",
+        "Diese Bestätigung wurde nicht gefunden. Bitte kehren Sie zur Anwendung zurück und versuchen Sie es erneut.",
+    ),
+    ("phone_verified", "Ihre Telefonnummer ist bestätigt."),
+    (
+        "sms_phone_code",
+        "Ihr {tenant}-Code lautet {code}. Er gilt {minutes} Minuten. Geben Sie ihn nicht weiter.",
     ),
     ("error_title", "Etwas ist schiefgelaufen"),
     (

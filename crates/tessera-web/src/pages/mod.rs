@@ -7,6 +7,8 @@ pub mod csrf;
 pub mod i18n;
 pub mod invite;
 pub mod login;
+pub mod phone;
+pub mod profile;
 pub mod session;
 pub mod signup;
 
@@ -37,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/form_post.html"),
     ),
     ("signup.html", include_str!("../../templates/signup.html")),
+    ("profile.html", include_str!("../../templates/profile.html")),
     ("invite.html", include_str!("../../templates/invite.html")),
     (
         "signup_verify.html",
@@ -45,6 +48,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "signup_confirm.html",
         include_str!("../../templates/signup_confirm.html"),
+    ),
+    (
+        "phone_verify.html",
+        include_str!("../../templates/phone_verify.html"),
     ),
 ];
 

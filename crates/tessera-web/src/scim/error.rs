@@ -80,7 +80,7 @@ fn scim_error(error: CoreError) -> ScimError {
         CoreError::EditConflict => ScimError::precondition_failed(
             "the resource was changed since the version the request names; read it again",
         ),
-        CoreError::Unauthenticated | CoreError::InvalidCredentials => {
+        CoreError::Unauthenticated | CoreError::InvalidCredentials | CoreError::CodeRefused(_) => {
             ScimError::with_status(401, "a bearer token with the scim scope is required")
         }
         CoreError::Forbidden(scope) => {
@@ -93,7 +93,7 @@ fn scim_error(error: CoreError) -> ScimError {
             429,
             format!("too many requests; retry in {retry_after_seconds} s"),
         ),
-        CoreError::NotDelivered(_) => {
+        CoreError::NotDelivered(_) | CoreError::SmsNotDelivered(_) => {
             ScimError::with_status(503, "a message could not be sent; retry shortly")
         }
         CoreError::Unavailable(source) | CoreError::Internal(source) => {

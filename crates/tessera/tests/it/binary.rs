@@ -289,6 +289,11 @@ async fn a24_secrets_of_the_sign_in_flow_never_reach_the_logs() {
             .build()
             .unwrap(),
         mail: std::sync::Arc::new(tessera_test_support::smtp_sink::SmtpSink::start().await),
+        sms: std::sync::Arc::new(tessera_test_support::sms_provider::SmsProvider::start().await),
+        database_url: format!(
+            "sqlite://{}",
+            directory.path().join("tessera-data/tessera.db").display()
+        ),
     };
     let rp = register(&server, serde_json::json!({})).await;
     user(&server, "ada@example.com").await;

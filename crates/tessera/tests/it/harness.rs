@@ -18,6 +18,10 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The SMTP server the test server sends its mail to.
     pub mail: std::sync::Arc<tessera_test_support::smtp_sink::SmtpSink>,
+    /// The HTTP SMS provider the test server sends its text messages to.
+    pub sms: std::sync::Arc<tessera_test_support::sms_provider::SmsProvider>,
+    /// The server's database, for a test that needs the services themselves.
+    pub database_url: String,
 }
 
 /// An answer: status, headers and the parsed JSON body (`Null` when empty).
@@ -143,7 +147,8 @@ where
         data_dir: None,
     };
     let mail = std::sync::Arc::new(tessera_test_support::smtp_sink::SmtpSink::start().await);
-    let environment = vec![
+    let sms = std::sync::Arc::new(tessera_test_support::sms_provider::SmsProvider::start().await);
+    let mut environment = vec![
         ("TESSERA_ADMIN_TOKEN".to_owned(), BOOTSTRAP_TOKEN.to_owned()),
         ("TESSERA_MAIL_TRANSPORT".to_owned(), "smtp".to_owned()),
         ("TESSERA_SMTP_HOST".to_owned(), "127.0.0.1".to_owned()),
@@ -172,6 +177,7 @@ where
             HEADER_READ_TIMEOUT_SECONDS.to_string(),
         ),
     ];
+    environment.extend(sms_environment(&sms.url()));
     let settings = Config::load(None, &environment, &flags)
         .expect("config")
         .validate()
@@ -197,6 +203,8 @@ where
         base: format!("http://{address}"),
         client,
         mail,
+        sms,
+        database_url: database.url.clone(),
     };
     wait_until_ready(&test_server).await;
     case(test_server).await;
@@ -206,6 +214,28 @@ where
         .expect("server task")
         .expect("server stopped cleanly");
     database.remove().await;
+}
+
+pub const SMS_TOKEN: &str = "sms-provider-token-of-the-http-suite";
+pub const SMS_FROM: &str = "Tessera";
+
+/// The SMS settings of the suite's servers: JSON with a bearer token, to `provider_url`.
+pub fn sms_environment(provider_url: &str) -> Vec<(String, String)> {
+    [
+        ("TESSERA_SMS_TRANSPORT", "http"),
+        ("TESSERA_SMS_HTTP_URL", provider_url),
+        ("TESSERA_SMS_HTTP_AUTH", "bearer"),
+        ("TESSERA_SMS_HTTP_TOKEN", SMS_TOKEN),
+        ("TESSERA_SMS_HTTP_CONTENT_TYPE", "json"),
+        (
+            "TESSERA_SMS_HTTP_BODY_TEMPLATE",
+            r#"{"to": "{to}", "from": "{from}", "text": "{text}"}"#,
+        ),
+        ("TESSERA_SMS_FROM", SMS_FROM),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect()
 }
 
 async fn wait_until_ready(server: &TestServer) {

@@ -16,8 +16,11 @@ mod oidc_flows;
 mod oidc_security;
 mod oidc_support;
 mod operations;
+mod phone;
+mod profiling;
 mod scim;
 mod signup;
+mod sms;
 mod tenants;
 
 /// Declares each case once per backend: `sqlite::name` and `postgres::name`.
