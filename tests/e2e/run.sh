@@ -3,7 +3,9 @@
 # runs the relying-party suites against it: Node (openid-client + Debian's Chromium through
 # playwright-core) and Python (Authlib + the hosted pages over plain HTTP, and the scim2-tester
 # SCIM 2.0 conformance checks). The server's mail goes to an SMTP sink on loopback
-# (python/smtp_sink.py), which stores every message in artifacts/<backend>/mail/ (E2E_MAILDIR).
+# (python/smtp_sink.py), which stores every message in artifacts/<backend>/mail/ (E2E_MAILDIR),
+# and its text messages to an SMS provider on loopback (python/sms_sink.py), which stores each
+# in artifacts/<backend>/sms/ (E2E_SMSDIR).
 #
 #   tests/e2e/run.sh                 # SQLite, then PostgreSQL
 #   tests/e2e/run.sh sqlite          # or: BACKEND=sqlite tests/e2e/run.sh
@@ -185,10 +187,12 @@ postgres_reachable() {
 
 SERVER_PID=""
 SINK_PID=""
+SMS_SINK_PID=""
 PG_DB=""
 WORK_DIR=""
 SERVER_LOG=""
 SINK_LOG=""
+SMS_SINK_LOG=""
 
 stop_server() {
   [ -n "$SERVER_PID" ] || return 0
@@ -211,11 +215,9 @@ stop_server() {
   fi
 }
 
-# The SMTP sink: stopped after the server, so that no mail of a shutting-down server is lost.
-stop_sink() {
-  [ -n "$SINK_PID" ] || return 0
-  local pid=$SINK_PID rc=0
-  SINK_PID=""
+# Stops a sink process (pid $1, named $2 in warnings).
+stop_pid() {
+  local pid=$1 what=$2 rc=0
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -225,25 +227,59 @@ stop_sink() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || rc=$?
-  [ "$rc" -eq 0 ] || warn "the SMTP sink (pid $pid) exited with status $rc"
+  [ "$rc" -eq 0 ] || warn "$what (pid $pid) exited with status $rc"
+}
+
+# The sinks: stopped after the server, so that no mail or text message of a shutting-down
+# server is lost.
+stop_sink() {
+  if [ -n "$SINK_PID" ]; then
+    local pid=$SINK_PID
+    SINK_PID=""
+    stop_pid "$pid" "the SMTP sink"
+  fi
+  if [ -n "$SMS_SINK_PID" ]; then
+    local pid=$SMS_SINK_PID
+    SMS_SINK_PID=""
+    stop_pid "$pid" "the SMS sink"
+  fi
+}
+
+# Waits until $2 (a port file) is written by the process $1, at most 10 s; prints its log $3 on
+# failure.
+wait_for_port_file() {
+  local pid=$1 port_file=$2 logfile=$3 started=$SECONDS
+  until [ -s "$port_file" ]; do
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - started >= 10)); then
+      cat "$logfile" >&2 || true
+      return 1
+    fi
+    sleep 0.1
+  done
 }
 
 # Starts python/smtp_sink.py on a free loopback port; it stores each mail in $1. Sets SINK_PID
 # and SMTP_PORT.
 start_sink() {
-  local maildir=$1 port_file="$WORK_DIR/smtp-sink.port" started=$SECONDS
+  local maildir=$1 port_file="$WORK_DIR/smtp-sink.port"
   SINK_LOG="$WORK_DIR/smtp-sink.log"
   "$VENV/bin/python" "$E2E_DIR/python/smtp_sink.py" --host 127.0.0.1 --port 0 \
     --maildir "$maildir" --port-file "$port_file" >"$SINK_LOG" 2>&1 &
   SINK_PID=$!
-  until [ -s "$port_file" ]; do
-    if ! kill -0 "$SINK_PID" 2>/dev/null || ((SECONDS - started >= 10)); then
-      cat "$SINK_LOG" >&2 || true
-      return 1
-    fi
-    sleep 0.1
-  done
+  wait_for_port_file "$SINK_PID" "$port_file" "$SINK_LOG" || return 1
   SMTP_PORT=$(cat "$port_file")
+}
+
+# Starts python/sms_sink.py (the SMS provider) on a free loopback port; it stores each text
+# message in $1 and wants the bearer token $2. Sets SMS_SINK_PID and SMS_PORT.
+start_sms_sink() {
+  local smsdir=$1 token=$2 port_file="$WORK_DIR/sms-sink.port"
+  SMS_SINK_LOG="$WORK_DIR/sms-sink.log"
+  "$VENV/bin/python" "$E2E_DIR/python/sms_sink.py" --host 127.0.0.1 --port 0 \
+    --dir "$smsdir" --token "$token" --port-file "$port_file" >"$SMS_SINK_LOG" 2>&1 &
+  SMS_SINK_PID=$!
+  wait_for_port_file "$SMS_SINK_PID" "$port_file" "$SMS_SINK_LOG" || return 1
+  SMS_PORT=$(cat "$port_file")
 }
 
 cleanup_backend() {
@@ -274,6 +310,7 @@ server_log_tail() {
 run_backend() {
   local backend=$1 artifacts="$E2E_DIR/artifacts/$1" db_url port issuer admin_token run_id
   local maildir="$E2E_DIR/artifacts/$1/mail" SMTP_PORT=""
+  local smsdir="$E2E_DIR/artifacts/$1/sms" SMS_PORT="" sms_token
   rm -rf "$artifacts"
   mkdir -p "$artifacts"
   WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tessera-e2e-$backend.XXXXXX")
@@ -294,6 +331,12 @@ run_backend() {
     return 1
   fi
   log "[$backend] SMTP sink on 127.0.0.1:$SMTP_PORT, mails in $maildir"
+  sms_token=$(random_hex 16)
+  if ! start_sms_sink "$smsdir" "$sms_token"; then
+    printf 'ERROR: [%s] the SMS sink (python/sms_sink.py) did not start\n' "$backend" >&2
+    return 1
+  fi
+  log "[$backend] SMS sink on 127.0.0.1:$SMS_PORT, text messages in $smsdir"
 
   port=$(free_port)
   issuer="http://127.0.0.1:$port"
@@ -320,6 +363,11 @@ run_backend() {
       TESSERA_SMTP_PORT="$SMTP_PORT" \
       TESSERA_SMTP_TLS=none \
       TESSERA_MAIL_FROM="$MAIL_FROM" \
+      TESSERA_SMS_TRANSPORT=http \
+      TESSERA_SMS_HTTP_URL="http://127.0.0.1:$SMS_PORT/messages" \
+      TESSERA_SMS_HTTP_AUTH=bearer \
+      TESSERA_SMS_HTTP_TOKEN="$sms_token" \
+      TESSERA_SMS_HTTP_BODY_TEMPLATE='{"to": "{to}", "text": "{text}"}' \
       "$BIN" serve
   ) >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
@@ -360,7 +408,7 @@ run_backend() {
 
   local failed=0
   export E2E_ISSUER="$issuer" E2E_ADMIN_TOKEN="$admin_token" E2E_CHROMIUM="$CHROMIUM" E2E_RUN_ID="$run_id"
-  export E2E_MAILDIR="$maildir"
+  export E2E_MAILDIR="$maildir" E2E_SMSDIR="$smsdir"
   if wants node; then
     log "[$backend] node suite (openid-client + Chromium)"
     if ! (cd "$E2E_DIR" && E2E_ARTIFACTS="$artifacts/node" node --test \
@@ -382,19 +430,20 @@ run_backend() {
       printf 'FAILED: [%s] python suite (SCIM request traces, if any, in %s)\n' "$backend" "$artifacts/python" >&2
     fi
   fi
-  unset E2E_ISSUER E2E_ADMIN_TOKEN E2E_RUN_ID E2E_MAILDIR
+  unset E2E_ISSUER E2E_ADMIN_TOKEN E2E_RUN_ID E2E_MAILDIR E2E_SMSDIR
 
   stop_server
   stop_sink
   if [ "$failed" -ne 0 ]; then
     cp "$SERVER_LOG" "$artifacts/server.log" 2>/dev/null || true
     cp "$SINK_LOG" "$artifacts/smtp-sink.log" 2>/dev/null || true
+    cp "$SMS_SINK_LOG" "$artifacts/sms-sink.log" 2>/dev/null || true
     server_log_tail "$backend"
-    printf 'The mails of this run are in %s\n' "$maildir" >&2
+    printf 'The mails and text messages of this run are in %s and %s\n' "$maildir" "$smsdir" >&2
     return 1
   fi
-  # Passed: the mails (one-time codes of throw-away accounts) are not kept.
-  rm -rf "$maildir"
+  # Passed: the mails and text messages (one-time codes of throw-away accounts) are not kept.
+  rm -rf "$maildir" "$smsdir"
   return 0
 }
 

@@ -11,7 +11,6 @@ import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
 import {
-  annotate,
   authorizationRequest,
   client,
   createUser,
@@ -24,6 +23,7 @@ import {
   signInThroughBrowser,
   ui,
   withPage,
+  step,
 } from './support.mjs';
 
 const require = createRequire(import.meta.url);
@@ -48,14 +48,6 @@ async function relyingParty(name, options) {
   return rp;
 }
 
-/** Runs one step of a long scenario and names it in the failure message. */
-async function step(name, fn) {
-  try {
-    return await fn();
-  } catch (error) {
-    throw annotate(error, { prefix: `[step: ${name}] ` });
-  }
-}
 
 /** Asserts that an openid-client call fails with an OAuth error response `error`. */
 async function rejectsWithOAuthError(promise, error, why) {

@@ -14,10 +14,8 @@ import { after, before, test } from 'node:test';
 import { codeIn, maildir, mailsTo, waitForMail } from './mail.mjs';
 import {
   adminRequest,
-  annotate,
   auditAccessibility,
   authorizationRequest,
-  client,
   env,
   field,
   launchBrowser,
@@ -26,6 +24,8 @@ import {
   tenantPrefix,
   unique,
   withPage,
+  step,
+  exchange,
 } from './support.mjs';
 
 /** The texts of the sign-up pages (English), found by accessible label and role. */
@@ -109,14 +109,6 @@ async function relyingParty(name) {
   return rp;
 }
 
-/** Runs one step of a long scenario and names it in the failure message. */
-async function step(name, fn) {
-  try {
-    return await fn();
-  } catch (error) {
-    throw annotate(error, { prefix: `[step: ${name}] ` });
-  }
-}
 
 function newEmail(label) {
   return `${unique(`${label}.node`)}@example.com`.toLowerCase();
@@ -188,16 +180,6 @@ function linkIn(mail) {
   return links[0];
 }
 
-/** Exchanges the callback's code; openid-client checks iss, state, PKCE and the ID token. */
-function exchange(rp, callback, request) {
-  assert.equal(callback.searchParams.get('error'), null, `no error: ${callback.searchParams.get('error_description')}`);
-  return client.authorizationCodeGrant(rp.config, callback, {
-    pkceCodeVerifier: request.codeVerifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-    idTokenExpected: true,
-  });
-}
 
 /** A field's error, as assistive technology gets it: aria-invalid and the described-by texts. */
 async function fieldError(locator) {

@@ -449,4 +449,24 @@ export async function signInThroughBrowser(page, rp, authUrl, user, { consent = 
   return rp.waitFor('/callback');
 }
 
+/** Runs one step of a long scenario and names it in the failure message. */
+export async function step(name, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    throw annotate(error, { prefix: `[step: ${name}] ` });
+  }
+}
+
+/** Exchanges the callback's code; openid-client checks iss, state, PKCE, nonce and the ID token. */
+export function exchange(rp, callback, request) {
+  assert.equal(callback.searchParams.get('error'), null, `no error: ${callback.searchParams.get('error_description')}`);
+  return client.authorizationCodeGrant(rp.config, callback, {
+    pkceCodeVerifier: request.codeVerifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+    idTokenExpected: true,
+  });
+}
+
 export { client };

@@ -47,7 +47,7 @@ async fn backchannel_logout_reaches_each_client_of_the_session(server: TestServe
     let rp = register(&server, json!({"backchannel_logout_uri": uri})).await;
     let user_id = user(&server, "ada@example.com").await;
     let (mut browser, tokens) = tokens_for(&server, &rp, "ada@example.com", "openid").await;
-    let sid = decode(tokens["id_token"].as_str().unwrap())["sid"].clone();
+    let sid = jwt_claims(tokens["id_token"].as_str().unwrap())["sid"].clone();
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([("id_token_hint", tokens["id_token"].as_str().unwrap())])
         .finish();
@@ -85,17 +85,6 @@ async fn backchannel_logout_reaches_each_client_of_the_session(server: TestServe
     assert_eq!(claims["sid"], sid);
     assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
     assert!(claims.get("nonce").is_none());
-}
-
-fn decode(token: &str) -> Value {
-    use base64::Engine;
-    let part = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 async fn a23_disabling_a_user_ends_sessions_and_tokens(server: TestServer) {
@@ -203,7 +192,7 @@ async fn client_credentials_issue_jwt_access_tokens_with_durable_records(server:
     };
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "ES256");
-    let claims = decode(token);
+    let claims = jwt_claims(token);
     assert_eq!(claims["aud"], "https://api.example.com");
     assert_eq!(claims["sub"], machine.client_id);
     assert_eq!(claims["scope"], "orders:read");
@@ -499,7 +488,7 @@ async fn a50_tenants_have_their_own_issuer_and_tokens_do_not_cross(server: TestS
     .await
     .expect(200);
     assert_eq!(
-        decode(tokens.body["id_token"].as_str().unwrap())["iss"],
+        jwt_claims(tokens.body["id_token"].as_str().unwrap())["iss"],
         issuer
     );
     let access = tokens.body["access_token"].as_str().unwrap();
@@ -571,7 +560,7 @@ async fn custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes(s
         .await
         .expect(201);
     let (_, tokens) = tokens_for(&server, &rp, "ada@example.com", "openid profile").await;
-    let id_token = decode(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["customer_number"], "C-42");
     assert_eq!(id_token["given_name"], "Ada");
     assert!(id_token.get("email").is_none(), "email was not granted");
@@ -599,7 +588,7 @@ async fn custom_claims_and_the_claims_parameter_stay_within_the_granted_scopes(s
     )
     .await
     .expect(200);
-    let id_token = decode(answer.body["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(answer.body["id_token"].as_str().unwrap());
     assert!(id_token.get("email").is_none());
     assert!(
         id_token.get("customer_number").is_none(),

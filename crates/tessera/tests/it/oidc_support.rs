@@ -246,6 +246,12 @@ fn absolute(server: &TestServer, path: &str) -> String {
     }
 }
 
+/// The payload of a JWT (no signature check: the cases that need one use `jose::verify`).
+pub fn jwt_claims(token: &str) -> Value {
+    let part = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
 /// The query parameters of a redirect URL.
 pub fn params_of(location: &str) -> HashMap<String, String> {
     let url = url::Url::parse(location).unwrap();

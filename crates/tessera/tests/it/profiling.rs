@@ -17,17 +17,6 @@ http_suite!(
     the_profile_form_needs_csrf_and_a_session,
 );
 
-fn decode(token: &str) -> Value {
-    use base64::Engine;
-    let part = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 async fn loyalty_schema(server: &TestServer) {
     server
         .admin(
@@ -177,7 +166,7 @@ async fn the_form_asks_only_for_what_is_missing_and_the_tokens_carry_it(server: 
     assert_eq!(verified.status, 303, "{}", verified.body);
     let callback = browser.follow(&server, verified).await;
     let tokens = exchange(&server, &rp, &callback, &verifier).await;
-    let id_token = decode(tokens["id_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id_token["birthdate"], "1990-05-17");
     assert_eq!(id_token["phone_number"], "+41446681800");
     assert_eq!(id_token["phone_number_verified"], true);
@@ -348,7 +337,7 @@ async fn skipped_requested_attributes_wait_for_the_interval(server: TestServer) 
     let callback = browser.follow(&server, skipped).await;
     let tokens = exchange(&server, &rp, &callback, &verifier).await;
     assert!(
-        decode(tokens["id_token"].as_str().unwrap())
+        jwt_claims(tokens["id_token"].as_str().unwrap())
             .get("shoe_size")
             .is_none()
     );
