@@ -79,13 +79,19 @@ impl PhoneChallenge {
 /// number when it is not there yet); the user's other numbers are kept, no longer primary.
 /// A number on the profile is the same number when its E.164 form is.
 pub fn with_verified_phone(profile: &Profile, number: &PhoneNumber) -> Profile {
+    with_primary_phone(profile, number, true)
+}
+
+/// The profile with `number` as its primary number, as [`with_verified_phone`] makes it but
+/// marked verified only when `verified` (a number already verified stays so).
+pub fn with_primary_phone(profile: &Profile, number: &PhoneNumber, verified: bool) -> Profile {
     let mut next = profile.clone();
     let mut found = false;
     for phone in &mut next.phone_numbers {
         let same = !found && phone.value.e164().as_ref() == Some(number);
         phone.primary = same;
         if same {
-            phone.verified = true;
+            phone.verified |= verified;
             found = true;
         }
     }
@@ -93,7 +99,7 @@ pub fn with_verified_phone(profile: &Profile, number: &PhoneNumber) -> Profile {
         next.phone_numbers.push(UserPhone {
             value,
             primary: true,
-            verified: true,
+            verified,
             kind: Some(MOBILE.to_owned()),
         });
     }

@@ -16,7 +16,7 @@ use crate::ids::{ClientId, TenantId, UserId};
 use crate::phone::PhoneNumber;
 use crate::profile::Address;
 use crate::store::StoreResult;
-use crate::user::{Profile, User, UserPhone};
+use crate::user::{Profile, User};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -463,7 +463,9 @@ pub fn apply(profile: &Profile, answers: &Answers, include_phone: bool) -> Profi
                     _ => {}
                 }
             }
-            Answer::Phone(phone) if include_phone => add_phone(&mut next, phone, false),
+            Answer::Phone(phone) if include_phone => {
+                next = crate::phone_verification::with_primary_phone(&next, phone, false);
+            }
             Answer::Phone(_) => {}
             Answer::Address(address) => {
                 for existing in &mut next.addresses {
@@ -479,33 +481,6 @@ pub fn apply(profile: &Profile, answers: &Answers, include_phone: bool) -> Profi
         }
     }
     next
-}
-
-/// Makes `phone` the primary number, adding it when the profile lacks it.
-pub fn add_phone(profile: &mut Profile, phone: &PhoneNumber, verified: bool) {
-    for existing in &mut profile.phone_numbers {
-        existing.primary = false;
-    }
-    let same = |p: &UserPhone| p.value.e164().as_ref() == Some(phone);
-    match profile.phone_numbers.iter_mut().find(|p| same(p)) {
-        Some(existing) => {
-            existing.primary = true;
-            existing.verified |= verified;
-        }
-        None => {
-            if let Ok(value) = crate::phone::ContactNumber::parse(phone.as_str()) {
-                profile.phone_numbers.insert(
-                    0,
-                    UserPhone {
-                        value,
-                        primary: true,
-                        verified,
-                        kind: Some("mobile".to_owned()),
-                    },
-                );
-            }
-        }
-    }
 }
 
 /// Where skips are kept.
@@ -534,6 +509,7 @@ pub trait ProfilingStore: Send + Sync {
 mod tests {
     use super::*;
     use crate::attributes::AttributeDefinition;
+    use crate::phone_verification::with_primary_phone;
     use crate::user::UserStatus;
     use time::macros::datetime;
 
@@ -678,19 +654,12 @@ mod tests {
 
     #[test]
     fn an_unverified_number_counts_only_when_numbers_are_not_verified() {
-        let mut profile = Profile::default();
-        add_phone(
-            &mut profile,
-            &PhoneNumber::parse("+41446681800").unwrap(),
-            false,
-        );
+        let number = PhoneNumber::parse("+41446681800").unwrap();
+        let profile = with_primary_phone(&Profile::default(), &number, false);
         assert!(has_value(&profile, "phone_number", false));
         assert!(!has_value(&profile, "phone_number", true));
-        add_phone(
-            &mut profile,
-            &PhoneNumber::parse("+41 44 668 18 00").unwrap(),
-            true,
-        );
+        let spaced = PhoneNumber::parse("+41 44 668 18 00").unwrap();
+        let profile = crate::phone_verification::with_verified_phone(&profile, &spaced);
         assert_eq!(profile.phone_numbers.len(), 1);
         assert!(has_value(&profile, "phone_number", true));
     }
