@@ -37,6 +37,9 @@ pub const STANDARD_ATTRIBUTES: [&str; 8] = [
 pub const CUSTOM_PREFIX: &str = "attributes.";
 /// Most attributes one client may need.
 pub const MAX_NEEDS: usize = 30;
+/// Most choices (enum values) one client's form may offer in all: the form stays short
+/// enough to read, and within the page templates' rendering budget.
+pub const MAX_CHOICES: usize = 1000;
 /// The parts of an address the form asks for, as form fields `address.<part>`.
 pub const ADDRESS_PARTS: [&str; 5] = [
     "street_address",
@@ -79,9 +82,20 @@ impl AttributeNeeds {
             .map(String::as_str)
     }
 
-    /// Checks the names (standard ones, or custom ones the schema declares with a type a
-    /// form can ask for) and that none is both required and requested.
+    /// Checks the names (standard ones, or custom ones the schema declares as editable by
+    /// users, with a type a form can ask for) and that none is both required and requested.
     pub fn check(&self, schema: &AttributeSchema, errors: &mut Vec<FieldError>) {
+        let choices: usize = self
+            .names()
+            .filter_map(|name| schema.definition(name.strip_prefix(CUSTOM_PREFIX)?))
+            .map(|definition| definition.enum_values.len())
+            .sum();
+        if choices > MAX_CHOICES {
+            errors.push(FieldError::new(
+                "required_attributes",
+                format!("the form would offer {choices} choices; at most {MAX_CHOICES}"),
+            ));
+        }
         if self.required.len() + self.requested.len() > MAX_NEEDS {
             errors.push(FieldError::new(
                 "required_attributes",
@@ -113,6 +127,16 @@ impl AttributeNeeds {
                                 field,
                                 format!(
                                     "'{custom}' is a json attribute, which no form can ask for"
+                                ),
+                            ))
+                        }
+                        // The user answers the form: an attribute only administrators may set
+                        // (a loyalty tier, a credit limit) is not theirs to choose.
+                        Some(definition) if !definition.user_editable => {
+                            errors.push(FieldError::new(
+                                field,
+                                format!(
+                                    "'{custom}' is not user_editable in the schema, so users cannot be asked for it"
                                 ),
                             ))
                         }
@@ -213,7 +237,9 @@ fn field_of(attribute: &str, schema: &AttributeSchema) -> Option<(Field, Option<
         "address" => Field::Address,
         name if STANDARD_ATTRIBUTES.contains(&name) => Field::Text,
         other => {
-            let definition = schema.definition(other.strip_prefix(CUSTOM_PREFIX)?)?;
+            let definition = schema
+                .definition(other.strip_prefix(CUSTOM_PREFIX)?)
+                .filter(|definition| definition.user_editable)?;
             let field = match definition.kind {
                 AttributeType::String => Field::Text,
                 AttributeType::Number => Field::Number,
@@ -571,19 +597,30 @@ mod tests {
         )
         .check(&schema(), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
+        let mut with_admin_only = schema();
+        with_admin_only.attributes.push(AttributeDefinition {
+            name: "credit_limit".into(),
+            kind: AttributeType::Number,
+            required: false,
+            personal_data: true,
+            user_editable: false,
+            description: None,
+            enum_values: Vec::new(),
+        });
         needs(
             &["email", "attributes.unknown", "attributes.preferences"],
-            &["email"],
+            &["email", "attributes.credit_limit"],
         )
-        .check(&schema(), &mut errors);
+        .check(&with_admin_only, &mut errors);
         let fields: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        assert_eq!(fields.len(), 5, "{fields:?}");
+        assert_eq!(fields.len(), 6, "{fields:?}");
         for expected in [
             "required_attributes: 'email' is neither",
             "required_attributes: 'unknown' is not in the tenant's attribute schema",
             "required_attributes: 'preferences' is a json attribute",
             "requested_attributes: 'email' is neither",
             "requested_attributes: 'email' is already required",
+            "requested_attributes: 'credit_limit' is not user_editable",
         ] {
             assert!(
                 fields.iter().any(|f| f.starts_with(expected)),

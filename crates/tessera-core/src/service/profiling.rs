@@ -6,10 +6,9 @@ use super::{Core, retry_on_conflict};
 use crate::auth::Authorized;
 use crate::error::CoreError;
 use crate::event::{Actor, Event, EventQuery, kinds};
-use crate::ids::UserId;
+use crate::ids::{PhoneVerificationId, UserId};
 use crate::oauth::client::Client;
 use crate::page::{MAX_PAGE_SIZE, PageRequest};
-use crate::phone::PhoneNumber;
 use crate::profiling::{self, Question};
 use crate::tenant::Tenant;
 use crate::user::{User, UserStatus};
@@ -24,8 +23,16 @@ const COLLECTION_EVENTS_READ: usize = 10 * MAX_PAGE_SIZE as usize;
 #[derive(Debug, Clone)]
 pub struct ProfileCollected {
     pub user: User,
-    /// A number the form gave that must be verified by SMS before it counts.
-    pub phone_to_verify: Option<PhoneNumber>,
+    /// The code sent to the number the form gave, which counts once it is verified.
+    pub phone_challenge: Option<PhoneVerificationId>,
+}
+
+/// A form's answers, checked, with what they would make of the user.
+struct Answered {
+    user: User,
+    answers: profiling::Answers,
+    profile: crate::user::Profile,
+    schema: crate::attributes::AttributeSchema,
 }
 
 /// One attribute a client collected.
@@ -89,32 +96,66 @@ impl Core {
             .ok_or(CoreError::NotFound("user"))
     }
 
+    /// The user, their checked answers to the form of `client`, and the profile those answers
+    /// make (validated against the schema); nothing is written.
+    async fn answered(
+        &self,
+        tenant: &Tenant,
+        user_id: UserId,
+        client: &Client,
+        form: &BTreeMap<String, String>,
+    ) -> Result<Answered, CoreError> {
+        let user = self.active_user(tenant, user_id).await?;
+        let questions = self.profiling_questions(tenant, &user, client).await?;
+        let answers = profiling::read_answers(&questions, form, self.parts.clock.now().date())
+            .map_err(CoreError::Validation)?;
+        let schema = self.cached_attribute_schema(tenant.id).await?;
+        let profile = validated(
+            profiling::apply(&user.profile, &answers, !self.sends_sms()),
+            &schema,
+        )?;
+        Ok(Answered {
+            user,
+            answers,
+            profile,
+            schema,
+        })
+    }
+
     /// Saves the profiling form of `client` for the signed-in `user_id`. The questions are
     /// worked out again here, so a form can only write what the client needs and the user
-    /// lacks. Answers that fail the schema change nothing.
+    /// lacks. Answers that fail the schema change nothing. When the server sends SMS, a
+    /// phone number is not saved but sent a code first (in `language`): if that fails (too
+    /// many codes, the provider down), nothing is saved either.
     pub async fn collect_profile(
         &self,
         tenant: &Tenant,
         user_id: UserId,
         client: &Client,
         form: &BTreeMap<String, String>,
+        language: &str,
     ) -> Result<ProfileCollected, CoreError> {
         let verifies_phones = self.sends_sms();
+        let checked = self.answered(tenant, user_id, client, form).await?;
+        let phone_challenge = match checked.answers.phone().filter(|_| verifies_phones) {
+            Some(phone) => Some(
+                self.start_phone_verification(tenant, user_id, phone.clone(), language)
+                    .await?,
+            ),
+            None => None,
+        };
         let (user, answers) = retry_on_conflict(|| async {
-            let user = self.active_user(tenant, user_id).await?;
-            let questions = self.profiling_questions(tenant, &user, client).await?;
-            let now = self.parts.clock.now();
-            let answers = profiling::read_answers(&questions, form, now.date())
-                .map_err(CoreError::Validation)?;
-            let schema = self.cached_attribute_schema(tenant.id).await?;
-            let profile = validated(
-                profiling::apply(&user.profile, &answers, !verifies_phones),
-                &schema,
-            )?;
+            let Answered {
+                user,
+                answers,
+                profile,
+                schema,
+            } = self.answered(tenant, user_id, client, form).await?;
             let changed = user.profile.changed_fields(&profile);
             if changed.is_empty() {
                 return Ok((user, answers));
             }
+            let now = self.parts.clock.now();
             let next = User {
                 profile,
                 updated_at: now,
@@ -130,10 +171,7 @@ impl Core {
                 .into_iter()
                 .filter(|name| !(verifies_phones && name == "phone_number"))
                 .collect();
-            let mut pending = Vec::new();
-            if verifies_phones && answers.phone().is_some() {
-                pending.push("phone_number");
-            }
+            let pending: Vec<&str> = phone_challenge.iter().map(|_| "phone_number").collect();
             let events = [
                 event(kinds::USER_UPDATED, json!({ "changed": changed })),
                 event(
@@ -165,7 +203,7 @@ impl Core {
                 .await?;
         }
         Ok(ProfileCollected {
-            phone_to_verify: answers.phone().filter(|_| verifies_phones).cloned(),
+            phone_challenge,
             user,
         })
     }

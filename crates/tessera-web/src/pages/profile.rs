@@ -72,10 +72,17 @@ fn address_autocomplete(part: &str) -> &'static str {
     }
 }
 
+/// Reasons of the errors the page makes itself when sending a code failed.
+const PHONE_LIMIT: &str = "too many codes";
+const PHONE_NOT_SENT: &str = "not sent";
+
 /// The text shown for a problem the core found with one answer.
 fn error_text(page: &PageContext, question: &Question, error: &FieldError) -> &'static str {
-    if error.reason == "required" {
-        return page.text("profile_required");
+    match error.reason.as_str() {
+        "required" => return page.text("profile_required"),
+        PHONE_LIMIT => return page.text("phone_too_many"),
+        PHONE_NOT_SENT => return page.text("phone_sms_failed"),
+        _ => {}
     }
     page.text(match &question.field {
         Field::Date if error.reason.contains("past") => "profile_bad_birthdate",
@@ -311,44 +318,47 @@ async fn submit(
             context.session.user_id,
             &context.pending.client,
             &entered,
+            page.lang,
         )
         .await
     {
-        Ok(collected) => match collected.phone_to_verify {
-            // The number counts once proven: the verification page saves it, then continues.
-            Some(phone) => match state
-                .core
-                .start_phone_verification(&site.tenant, context.session.user_id, phone, page.lang)
-                .await
-            {
-                Ok(challenge) => see_other(&super::phone::verify_page_location(
-                    &site.base, &handle, challenge,
-                )),
-                Err(_) => message(
-                    page,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "error_title",
-                    page.text("try_later"),
-                ),
-            },
+        // The number counts once proven: the verification page saves it, then continues.
+        Ok(collected) => match collected.phone_challenge {
+            Some(challenge) => see_other(&super::phone::verify_page_location(
+                &site.base, &handle, challenge,
+            )),
             None => see_other(&continue_location(&site, &handle)),
         },
-        Err(CoreError::Validation(errors)) => form_page(
-            page,
-            &site,
-            &context.pending,
-            &handle,
-            &prepared.csrf,
-            &context.questions,
-            &entered,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(_) => message(
-            page,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error_title",
-            page.text("try_later"),
-        ),
+        Err(error) => {
+            let errors = match error {
+                CoreError::Validation(errors) => errors,
+                // Sending the code failed: nothing was saved; say so at the number.
+                CoreError::TooManyRequests { .. } => {
+                    vec![FieldError::new("phone_number", PHONE_LIMIT)]
+                }
+                CoreError::SmsNotDelivered(_) => {
+                    vec![FieldError::new("phone_number", PHONE_NOT_SENT)]
+                }
+                _ => {
+                    return message(
+                        page,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "error_title",
+                        page.text("try_later"),
+                    );
+                }
+            };
+            form_page(
+                page,
+                &site,
+                &context.pending,
+                &handle,
+                &prepared.csrf,
+                &context.questions,
+                &entered,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
     }
 }

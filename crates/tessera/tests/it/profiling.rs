@@ -15,6 +15,8 @@ http_suite!(
     prompt_none_cannot_answer_required_questions,
     client_needs_are_checked_against_the_schema,
     the_profile_form_needs_csrf_and_a_session,
+    a_form_with_the_most_choices_still_renders,
+    a_code_that_cannot_be_sent_saves_nothing,
 );
 
 async fn loyalty_schema(server: &TestServer) {
@@ -24,8 +26,9 @@ async fn loyalty_schema(server: &TestServer) {
             "/admin/v1/schema",
             Some(json!({"attributes": [
                 {"name": "loyalty_tier", "type": "enum", "enum_values": ["silver", "gold"],
-                 "description": "Loyalty tier"},
-                {"name": "shoe_size", "type": "number"}
+                 "description": "Loyalty tier", "user_editable": true},
+                {"name": "shoe_size", "type": "number", "user_editable": true},
+                {"name": "credit_limit", "type": "number"}
             ]})),
         )
         .await
@@ -401,6 +404,8 @@ async fn client_needs_are_checked_against_the_schema(server: TestServer) {
         (json!(["email"]), json!([])),
         (json!(["attributes.unknown"]), json!([])),
         (json!(["birthdate"]), json!(["birthdate"])),
+        // Only administrators set a credit limit: users are not asked for it.
+        (json!([]), json!(["attributes.credit_limit"])),
     ] {
         let refused = server
             .admin(
@@ -461,4 +466,102 @@ async fn the_profile_form_needs_csrf_and_a_session(server: TestServer) {
         .await
         .expect(200);
     assert!(stored.body.get("birthdate").is_none());
+}
+
+async fn a_form_with_the_most_choices_still_renders(server: TestServer) {
+    // Two enums of 500 values: the most a client may ask for (MAX_CHOICES), all drawn
+    // within the templates' rendering budget.
+    let values =
+        |prefix: &str| -> Vec<String> { (0..500).map(|i| format!("{prefix}{i}")).collect() };
+    server
+        .admin(
+            Method::PUT,
+            "/admin/v1/schema",
+            Some(json!({"attributes": [
+                {"name": "store", "type": "enum", "enum_values": values("store-"), "user_editable": true},
+                {"name": "team", "type": "enum", "enum_values": values("team-"), "user_editable": true},
+                {"name": "club", "type": "enum", "enum_values": ["a"], "user_editable": true}
+            ]})),
+        )
+        .await
+        .expect(200);
+    server
+        .admin(
+            Method::POST,
+            "/admin/v1/clients",
+            Some(json!({
+                "client_name": "Too many choices",
+                "redirect_uris": [REDIRECT_URI],
+                "required_attributes": ["attributes.store", "attributes.team", "attributes.club"],
+            })),
+        )
+        .await
+        .expect_problem(422, "validation");
+    let rp = register(
+        &server,
+        json!({"required_attributes": ["attributes.store", "attributes.team", "birthdate"]}),
+    )
+    .await;
+    user(&server, "fay@example.com").await;
+    let (_, _, form) = sign_in(&server, &rp, "fay@example.com").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("<option value=\"store-499\""));
+    assert!(form.body.contains("<option value=\"team-499\""));
+    assert!(form.body.contains("name=\"birthdate\""));
+}
+
+async fn a_code_that_cannot_be_sent_saves_nothing(server: TestServer) {
+    let rp = register(
+        &server,
+        json!({"required_attributes": ["birthdate", "phone_number"]}),
+    )
+    .await;
+    let user_id = user(&server, "gil@example.com").await;
+    let (mut browser, _, form) = sign_in(&server, &rp, "gil@example.com").await;
+    let before = server
+        .admin(Method::GET, &format!("/admin/v1/users/{user_id}"), None)
+        .await
+        .expect(200)
+        .body;
+    server.sms.answer_with(500);
+    let refused = post_profile(
+        &server,
+        &mut browser,
+        &form,
+        &[
+            ("birthdate", "1990-01-01"),
+            ("phone_number", "+41446681800"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("could not be sent"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"1990-01-01\""));
+    let after = server
+        .admin(Method::GET, &format!("/admin/v1/users/{user_id}"), None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        after, before,
+        "nothing is saved when the code cannot be sent"
+    );
+    // The provider is back: the same form goes on to the code page.
+    server.sms.answer_with(202);
+    let sent = post_profile(
+        &server,
+        &mut browser,
+        &form,
+        &[
+            ("birthdate", "1990-01-01"),
+            ("phone_number", "+41446681800"),
+        ],
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(sent.location.unwrap().contains("/phone/verify?"));
 }
