@@ -368,6 +368,7 @@ run_backend() {
       TESSERA_SMS_HTTP_AUTH=bearer \
       TESSERA_SMS_HTTP_TOKEN="$sms_token" \
       TESSERA_SMS_HTTP_BODY_TEMPLATE='{"to": "{to}", "text": "{text}"}' \
+      TESSERA_OUTBOUND_ALLOW_PRIVATE=true \
       "$BIN" serve
   ) >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
@@ -414,7 +415,7 @@ run_backend() {
     if ! (cd "$E2E_DIR" && E2E_ARTIFACTS="$artifacts/node" node --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=junit --test-reporter-destination="$artifacts/node-junit.xml" \
-      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs); then
+      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs node/identity.test.mjs); then
       failed=1
       printf 'FAILED: [%s] node suite (screenshots and page dumps in %s)\n' "$backend" "$artifacts/node" >&2
     fi

@@ -115,6 +115,10 @@ pub enum CoreError {
     /// A text message (an SMS code) could not be sent; retrying later may succeed.
     #[error("the text message could not be sent")]
     SmsNotDelivered(#[source] crate::sms::SmsError),
+    /// The identity verification provider could not be reached or gave an unusable
+    /// answer; the message names its host only. Retrying later may succeed.
+    #[error("the identity verification provider failed: {0}")]
+    IdentityProviderFailed(String),
     /// A fault of ours; the details go to the log, never to the caller.
     #[error("internal error")]
     Internal(#[source] StoreError),
@@ -136,6 +140,7 @@ impl CoreError {
             Self::NotDelivered(_) => ErrorCode::Unavailable,
             Self::CodeRefused(_) => ErrorCode::InvalidCredentials,
             Self::SmsNotDelivered(_) => ErrorCode::Unavailable,
+            Self::IdentityProviderFailed(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -60,6 +60,16 @@ pub mod kinds {
     pub const USER_CLAIMED: &str = "user.claimed";
     pub const EMAIL_VERIFIED: &str = "email.verified";
     pub const USER_PHONE_VERIFIED: &str = "user.phone_verified";
+    /// An identity verification provider verified the user (`level`, `provider`); never the
+    /// claims themselves.
+    pub const USER_IDENTITY_VERIFIED: &str = "user.identity_verified";
+    /// The provider rejected the user's identity verification.
+    pub const USER_IDENTITY_REJECTED: &str = "user.identity_rejected";
+    /// An identity verification session ended without a result (provider or timeout).
+    pub const USER_IDENTITY_VERIFICATION_EXPIRED: &str = "user.identity_verification_expired";
+    /// The tenant's identity verification provider was set or changed (never its secrets).
+    pub const IDENTITY_VERIFICATION_CONFIGURED: &str = "identity_verification.configured";
+    pub const IDENTITY_VERIFICATION_REMOVED: &str = "identity_verification.removed";
     /// Progressive profiling saved attributes for a client (`client_id`, `attributes`).
     pub const ATTRIBUTES_COLLECTED: &str = "user.attributes_collected";
     pub const USER_INVITED: &str = "user.invited";

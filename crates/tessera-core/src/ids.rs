@@ -118,3 +118,12 @@ id_type!(
     /// A pending phone verification (the challenge that proves a user holds a number).
     PhoneVerificationId
 );
+id_type!(
+    /// An identity verification session at an external provider; its text is the
+    /// `reference` the provider's webhook names.
+    IdentitySessionId
+);
+id_type!(
+    /// A stored identity verification result (verified claims and their evidence).
+    IdentityVerificationId
+);

@@ -11,6 +11,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod group;
+pub mod identity_verification;
 pub mod ids;
 pub mod invitation;
 pub mod notify;

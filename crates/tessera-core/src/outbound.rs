@@ -1,7 +1,11 @@
-//! Which addresses outbound HTTP (back-channel logout now; webhooks, connectors and
-//! upstream identity providers later) may reach. Private, loopback, link-local, metadata
-//! and other special-purpose ranges are refused unless configuration allows them (A48):
-//! otherwise anyone who can register a URL could make Tessera probe the inside network.
+//! Which addresses outbound HTTP (back-channel logout, identity verification providers now;
+//! webhooks, connectors and upstream identity providers later) may reach. Private, loopback,
+//! link-local, metadata and other special-purpose ranges are refused unless configuration
+//! allows them (A48): otherwise anyone who can register a URL could make Tessera probe the
+//! inside network.
+//!
+//! [`OutboundClient`] is the port through which the services call other systems; the binary
+//! implements it with the guarded HTTP client of decision 0007.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -55,6 +59,66 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xffc0) == 0xfec0 // site local (deprecated)
         || segments[..4] == [0x100, 0, 0, 0] // discard-only
         || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+}
+
+/// Most bytes of an answer an [`OutboundClient`] reads; a longer answer is
+/// [`OutboundError::TooLarge`].
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// What a called system answered: the status and at most [`MAX_ANSWER_BYTES`] of body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundAnswer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Why an outbound request got no answer. Messages name the destination's host, never the
+/// URL (it may hold a key), the credentials or the body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboundError {
+    /// The server was wired without an outbound client.
+    #[error("outbound HTTP is not configured")]
+    NotConfigured,
+    /// The destination is not a public address and configuration does not allow others.
+    #[error("{0} is not a public address")]
+    Refused(String),
+    /// No answer: the connection failed, timed out, or the destination redirected.
+    #[error("{0}")]
+    Failed(String),
+    /// The answer was longer than [`MAX_ANSWER_BYTES`].
+    #[error("the answer from {0} is too large")]
+    TooLarge(String),
+}
+
+/// Sends requests to other systems on the domain's behalf, under the installation's address
+/// policy: no redirects followed, no proxies, no retries, one timeout for the exchange.
+#[async_trait::async_trait]
+pub trait OutboundClient: Send + Sync + std::fmt::Debug {
+    /// POSTs `body` as `application/json` to `url` with `Authorization: Bearer <bearer>`
+    /// (sent as a sensitive header) and returns the answer, whatever its status.
+    async fn post_json(
+        &self,
+        url: &url::Url,
+        bearer: &secrecy::SecretString,
+        body: &serde_json::Value,
+    ) -> Result<OutboundAnswer, OutboundError>;
+}
+
+/// The client of a server wired without outbound HTTP: every request fails as
+/// [`OutboundError::NotConfigured`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoOutboundClient;
+
+#[async_trait::async_trait]
+impl OutboundClient for NoOutboundClient {
+    async fn post_json(
+        &self,
+        _url: &url::Url,
+        _bearer: &secrecy::SecretString,
+        _body: &serde_json::Value,
+    ) -> Result<OutboundAnswer, OutboundError> {
+        Err(OutboundError::NotConfigured)
+    }
 }
 
 #[cfg(test)]

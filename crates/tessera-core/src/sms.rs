@@ -61,6 +61,11 @@ pub trait SmsSender: Send + Sync + std::fmt::Debug {
     fn is_configured(&self) -> bool {
         true
     }
+
+    /// Whether messages may go to `to` (the operator may allow only some countries).
+    fn accepts(&self, _to: &PhoneNumber) -> bool {
+        true
+    }
 }
 
 /// The sender of a server without an SMS configuration: every message fails as

@@ -69,6 +69,7 @@ pub trait Store:
     + crate::invitation::InvitationStore
     + crate::phone_verification::PhoneVerificationStore
     + crate::profiling::ProfilingStore
+    + crate::identity_verification::IdentityVerificationStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -2,7 +2,8 @@
 //! granted (OpenID Connect Core §5.4), claims it asked for by name with the `claims`
 //! parameter (§5.5), the custom claims its registration maps from custom attributes, and
 //! the attributes it declared it needs (progressive profiling asks the user for them, and
-//! the consent page names them).
+//! the consent page names them), and `verified_claims` from an identity verification
+//! (OpenID Connect for Identity Assurance 1.0).
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -202,4 +203,178 @@ pub fn claims_supported() -> Vec<&'static str> {
     names.extend(PHONE_CLAIMS);
     names.extend(ADDRESS_CLAIMS);
     names
+}
+
+/// Whether tokens for `destination` may carry `verified_claims`, so that the caller reads the
+/// user's verification only then: the client requires a verification level, or the `claims`
+/// parameter asks for `verified_claims` in that destination.
+pub fn wants_verified_claims(
+    client: &ClientMetadata,
+    requested: Option<&Value>,
+    destination: Destination,
+) -> bool {
+    client.required_verification.is_some()
+        || requested
+            .and_then(|r| r.get(destination.member()))
+            .and_then(|asked| asked.get("verified_claims"))
+            .is_some()
+}
+
+/// The claim names a `verified_claims` request asks for (an object, or an array of them).
+fn requested_verified_names(request: &Value) -> BTreeSet<&str> {
+    let requests: Vec<&Value> = match request {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    requests
+        .into_iter()
+        .filter_map(|r| r.get("claims").and_then(Value::as_object))
+        .flat_map(|claims| claims.keys().map(String::as_str))
+        .collect()
+}
+
+/// The `verified_claims` one destination gets from the user's verification (`stored`, the
+/// object Tessera kept: `{"verification", "claims"}`). A client that requires a verification
+/// level gets all of it: the user verified for that client, and the page said so. Otherwise
+/// the `claims` parameter must ask for it, and gets the verified claims it names that the
+/// granted scopes release (the same bound as for claims named outside `verified_claims`).
+pub fn verified_claims(
+    stored: &Value,
+    scope: &BTreeSet<String>,
+    requested: Option<&Value>,
+    client: &ClientMetadata,
+    destination: Destination,
+) -> Option<Value> {
+    if client.required_verification.is_some() {
+        return Some(stored.clone());
+    }
+    let request = requested?
+        .get(destination.member())?
+        .get("verified_claims")?;
+    let allowed = released_by_scope(scope);
+    let names = requested_verified_names(request);
+    let claims: Map<String, Value> = stored
+        .get("claims")?
+        .as_object()?
+        .iter()
+        .filter(|(name, _)| names.contains(name.as_str()) && allowed.contains(name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    if claims.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "verification": stored.get("verification").cloned().unwrap_or(Value::Null),
+        "claims": claims,
+    }))
+}
+
+#[cfg(test)]
+mod verified_claims_tests {
+    use super::*;
+    use tessera_core::identity_verification::AssuranceLevel;
+    use tessera_core::oauth::client::{
+        GrantType, SigningAlgorithm, TokenEndpointAuthMethod, TokenLifetimes,
+    };
+
+    fn client(required: Option<AssuranceLevel>) -> ClientMetadata {
+        ClientMetadata {
+            client_name: "Bank".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            grant_types: BTreeSet::from([GrantType::AuthorizationCode]),
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            jwks: None,
+            scope: BTreeSet::new(),
+            audiences: BTreeSet::new(),
+            lifetimes: TokenLifetimes::default(),
+            id_token_signed_response_alg: SigningAlgorithm::Rs256,
+            first_party: true,
+            backchannel_logout_uri: None,
+            custom_claims: Default::default(),
+            needs: Default::default(),
+            required_verification: required,
+            logo_uri: None,
+            client_uri: None,
+            policy_uri: None,
+            tos_uri: None,
+        }
+    }
+
+    fn stored() -> Value {
+        json!({
+            "verification": {"trust_framework": "eidas", "evidence": [{"type": "document"}]},
+            "claims": {"given_name": "Ada", "birthdate": "1815-12-10", "nationalities": ["GB"]}
+        })
+    }
+
+    fn scope(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_client_that_requires_verification_gets_the_whole_object() {
+        let bank = client(Some(AssuranceLevel::Substantial));
+        assert!(wants_verified_claims(&bank, None, Destination::IdToken));
+        let released = verified_claims(
+            &stored(),
+            &scope(&["openid"]),
+            None,
+            &bank,
+            Destination::IdToken,
+        );
+        assert_eq!(released, Some(stored()));
+    }
+
+    #[test]
+    fn the_claims_parameter_gets_what_it_names_within_the_scopes() {
+        let shop = client(None);
+        let request = json!({"userinfo": {"verified_claims": {
+            "verification": {"trust_framework": null},
+            "claims": {"given_name": null, "nationalities": null, "family_name": null}
+        }}});
+        assert!(!wants_verified_claims(&shop, None, Destination::Userinfo));
+        assert!(!wants_verified_claims(
+            &shop,
+            Some(&request),
+            Destination::IdToken
+        ));
+        assert!(wants_verified_claims(
+            &shop,
+            Some(&request),
+            Destination::Userinfo
+        ));
+        let released = verified_claims(
+            &stored(),
+            &scope(&["openid", "profile"]),
+            Some(&request),
+            &shop,
+            Destination::Userinfo,
+        )
+        .unwrap();
+        assert_eq!(released["claims"], json!({"given_name": "Ada"}));
+        assert_eq!(released["verification"]["trust_framework"], "eidas");
+        assert_eq!(
+            verified_claims(
+                &stored(),
+                &scope(&["openid"]),
+                Some(&request),
+                &shop,
+                Destination::Userinfo
+            ),
+            None,
+            "without the profile scope nothing it asked for may be released"
+        );
+        assert_eq!(
+            verified_claims(
+                &stored(),
+                &scope(&["openid", "profile"]),
+                Some(&request),
+                &shop,
+                Destination::IdToken
+            ),
+            None,
+            "asked for userinfo only"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::claims::claims_supported;
 use serde_json::{Value, json};
+use tessera_core::identity_verification::webhook::{EVIDENCE_TYPES, SUPPORTED_CLAIMS};
 use tessera_core::oauth::client::SigningAlgorithm;
 
 /// Paths of the endpoints under the issuer.
@@ -63,4 +64,28 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "backchannel_logout_session_supported": true,
         "access_token_signing_alg_values_supported": [access_token_algorithm.as_str()],
     })
+}
+
+/// Adds the OpenID Connect for Identity Assurance 1.0 metadata (§8) to `document`, for a
+/// tenant whose identity verification provider follows `trust_framework`. Tenants without a
+/// provider announce nothing, so that a client can tell.
+pub fn add_identity_assurance(document: &mut Value, trust_framework: &str) {
+    let Some(map) = document.as_object_mut() else {
+        return;
+    };
+    map.insert("verified_claims_supported".into(), json!(true));
+    // verified_claims are asked for with the claims parameter (OIDC4IDA §6).
+    map.insert("claims_parameter_supported".into(), json!(true));
+    map.insert(
+        "trust_frameworks_supported".into(),
+        json!([trust_framework]),
+    );
+    map.insert("evidence_supported".into(), json!(EVIDENCE_TYPES));
+    map.insert(
+        "claims_in_verified_claims_supported".into(),
+        json!(SUPPORTED_CLAIMS),
+    );
+    if let Some(Value::Array(claims)) = map.get_mut("claims_supported") {
+        claims.push(json!("verified_claims"));
+    }
 }

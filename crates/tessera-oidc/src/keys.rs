@@ -78,11 +78,15 @@ fn context(kid: &str) -> Vec<u8> {
 }
 
 impl KeyRing {
-    /// Loads the keys, creating one per algorithm on first start.
-    pub async fn start(core: Core, sealing: SealingKey) -> Result<Self, KeyRingError> {
+    /// Loads the keys, creating one per algorithm on first start. The sealing key may be
+    /// shared (an `Arc`) with the services, which seal other secrets with it.
+    pub async fn start(
+        core: Core,
+        sealing: impl Into<Arc<SealingKey>>,
+    ) -> Result<Self, KeyRingError> {
         let ring = Self {
             core,
-            sealing: Arc::new(sealing),
+            sealing: sealing.into(),
             loaded: Arc::new(RwLock::new(Arc::new(Loaded::new(Vec::new())))),
         };
         ring.reload().await?;

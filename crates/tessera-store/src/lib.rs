@@ -3,12 +3,14 @@
 //! its own migrations. The conformance suite in `tests/it` runs every case on both.
 
 mod errors;
+mod identity_verification_rows;
 mod invitation_rows;
 mod oauth_rows;
 mod phone_verification_rows;
 mod postgres;
 mod postgres_filter;
 mod postgres_groups;
+mod postgres_identity_verification;
 mod postgres_invitations;
 mod postgres_oauth;
 mod postgres_phone_verifications;
@@ -19,6 +21,7 @@ mod sign_up_rows;
 mod sqlite;
 mod sqlite_filter;
 mod sqlite_groups;
+mod sqlite_identity_verification;
 mod sqlite_invitations;
 mod sqlite_oauth;
 mod sqlite_phone_verifications;

@@ -543,6 +543,18 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
+            // Identity verifications hold verified personal data, their sessions whom
+            // they were for (A45).
+            for table in [
+                "DELETE FROM identity_verifications WHERE user_id = $1",
+                "DELETE FROM identity_verification_sessions WHERE user_id = $1",
+            ] {
+                sqlx::query(table)
+                    .bind(user.id.as_uuid())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+            }
         }
         insert_index_rows(&mut tx, &[user], &[attribute_index]).await?;
         insert_events(&mut tx, events).await?;

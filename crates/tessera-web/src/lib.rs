@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod health;
+mod identity_webhook;
 mod json;
 mod layers;
 pub mod mail;
@@ -111,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(openapi::routes())
         .merge(oidc::routes())
+        .merge(identity_webhook::routes())
         .merge(scim::routes())
         .fallback(problem::not_found)
         .with_state(state);

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, OpenID Connect clients, API tokens, invitations and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
+    info(title = "Tessera admin API", description = "Tenants, attribute schemas, users, OpenID Connect clients, API tokens, invitations, identity verification and the event log. Errors are RFC 9457 problem details. Tenant-scoped paths also work under /t/{tenant}."),
     paths(
         admin::tenants::list, admin::tenants::create, admin::tenants::read, admin::tenants::update,
         admin::schema::read, admin::schema::replace,
@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         admin::clients::remove, admin::clients::rotate_secret,
         admin::events::list,
         admin::invitations::list, admin::invitations::create, admin::invitations::read, admin::invitations::revoke,
+        admin::identity_verification::read, admin::identity_verification::replace, admin::identity_verification::remove,
+        admin::identity_verification::verifications,
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
@@ -30,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         admin::users::PasswordInput, admin::users::CollectedAttribute, admin::users::CollectedAttributes, admin::clients::ClientInput, admin::clients::ClientResponse, ListResponse<admin::clients::ClientResponse>,
         ListResponse<admin::UserResponse>, ListResponse<admin::TenantResponse>, ListResponse<admin::TokenResponse>, ListResponse<admin::EventResponse>,
         admin::invitations::InvitationResponse, admin::invitations::InvitationCreate, ListResponse<admin::invitations::InvitationResponse>,
+        admin::identity_verification::ProviderInput, admin::identity_verification::ProviderResponse,
+        admin::identity_verification::VerificationResponse, admin::identity_verification::Verifications,
     )),
     modifiers(&BearerAuth),
 )]

@@ -24,7 +24,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 43] = [
+const ENVIRONMENT_KEYS: [&str; 44] = [
     "listen",
     "public_url",
     "data_dir",
@@ -68,6 +68,7 @@ const ENVIRONMENT_KEYS: [&str; 43] = [
     "sms_http_body_template",
     "sms_from",
     "sms_timeout_seconds",
+    "sms_allowed_country_codes",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -99,7 +100,8 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter such as `info` or `tessera=debug,info`; `RUST_LOG` wins if set.
     pub log_level: String,
-    /// Base64 of 32 bytes that seals signing keys (and later TOTP seeds) at rest; without
+    /// Base64 of 32 bytes that seals signing keys and identity verification secrets (and
+    /// later TOTP seeds) at rest; without
     /// it, one is generated into `<data_dir>/key-encryption.key` on first start.
     pub key_encryption_key: Option<SecretString>,
     pub argon2_memory_kib: u32,
@@ -111,7 +113,8 @@ pub struct Config {
     pub password_queue: usize,
     /// `ES256` (default), `EdDSA` or `RS256`.
     pub access_token_algorithm: String,
-    /// Let outbound HTTP (back-channel logout) reach private and loopback addresses.
+    /// Let outbound HTTP (back-channel logout, identity verification providers) reach
+    /// private and loopback addresses.
     pub outbound_allow_private: bool,
     /// Days after which a signing key gets a successor (0: only `tessera keys rotate`).
     pub key_rotation_days: u32,
@@ -152,6 +155,9 @@ pub struct Config {
     pub sms_from: Option<String>,
     /// Longest one text message may take to hand to the provider.
     pub sms_timeout_seconds: u64,
+    /// Country calling codes text messages may go to, comma-separated (`41,49,43`); empty:
+    /// every country.
+    pub sms_allowed_country_codes: String,
 }
 
 impl Default for Config {
@@ -200,6 +206,7 @@ impl Default for Config {
             sms_http_body_template: None,
             sms_from: None,
             sms_timeout_seconds: 10,
+            sms_allowed_country_codes: String::new(),
         }
     }
 }
@@ -277,6 +284,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// How text messages are sent.
     pub sms: SmsSettings,
+    /// The `+<code>` prefixes numbers must start with to be sent a text; empty: any.
+    pub sms_allowed_prefixes: Vec<String>,
 }
 
 impl Config {
@@ -336,6 +345,7 @@ impl Config {
         // Before any field moves out of `self`.
         let mail = mail::validate(&self)?;
         let sms = sms::validate(&self)?;
+        let sms_allowed_prefixes = sms::allowed_prefixes(&self.sms_allowed_country_codes)?;
         let database_url = match self.database_url {
             Some(url)
                 if url.starts_with("sqlite:")
@@ -462,6 +472,7 @@ impl Config {
             key_rotation_days: self.key_rotation_days,
             mail,
             sms,
+            sms_allowed_prefixes,
         })
     }
 }

@@ -1,13 +1,17 @@
-//! Outbound HTTP: back-channel logout delivery, with SSRF protection. Destinations are
-//! checked after DNS resolution (a custom resolver drops non-public addresses) and IP
-//! literals before sending; redirects are never followed. Configuration may allow private
-//! addresses (a relying party on the same network, or tests on loopback).
+//! Outbound HTTP: back-channel logout delivery and the services' [`OutboundClient`] port
+//! (identity verification providers), with SSRF protection. Destinations are checked after
+//! DNS resolution (a custom resolver drops non-public addresses) and IP literals before
+//! sending; redirects are never followed. Configuration may allow private addresses (a
+//! relying party on the same network, or tests on loopback).
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use secrecy::ExposeSecret;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_core::outbound::is_public;
+use tessera_core::outbound::{
+    MAX_ANSWER_BYTES, OutboundAnswer, OutboundClient, OutboundError, is_public,
+};
 use tessera_oidc::provider::LogoutNotice;
 use tessera_web::Outbound;
 
@@ -113,5 +117,44 @@ impl OutboundHttp {
                 tracing::warn!(client_id, error = %error.without_url(), "back-channel logout failed")
             }
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl OutboundClient for OutboundHttp {
+    async fn post_json(
+        &self,
+        url: &reqwest::Url,
+        bearer: &secrecy::SecretString,
+        body: &serde_json::Value,
+    ) -> Result<OutboundAnswer, OutboundError> {
+        // Errors name the host, never the URL (its query may hold a key) or the token.
+        let host = url.host_str().unwrap_or("?").to_owned();
+        if !self.permits(url) {
+            return Err(OutboundError::Refused(host));
+        }
+        let failed = |error: reqwest::Error| {
+            OutboundError::Failed(format!("{host}: {}", error.without_url()))
+        };
+        let mut response = self
+            .client
+            .post(url.clone())
+            .bearer_auth(bearer.expose_secret())
+            .json(body)
+            .send()
+            .await
+            .map_err(failed)?;
+        let status = response.status().as_u16();
+        let mut answer = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if answer.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(OutboundError::TooLarge(host));
+            }
+            answer.extend_from_slice(&chunk);
+        }
+        Ok(OutboundAnswer {
+            status,
+            body: answer,
+        })
     }
 }

@@ -55,8 +55,16 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     .await
     .context("cannot start the services")?;
     core.set_notifier(crate::mail::notifier(&settings.mail, core.clock().clone())?);
-    core.set_sms_sender(crate::sms::sms_sender(&settings.sms)?);
-    let sealing = sealing_key(settings)?;
+    core.set_sms_sender(crate::sms::sms_sender(
+        &settings.sms,
+        &settings.sms_allowed_prefixes,
+    )?);
+    let sealing = Arc::new(sealing_key(settings)?);
+    core.set_sealing_key(sealing.clone());
+    let outbound = Arc::new(crate::outbound::OutboundHttp::new(
+        settings.outbound_allow_private,
+    )?);
+    core.set_outbound_client(outbound.clone());
     let keys = KeyRing::start(core.clone(), sealing)
         .await
         .context("cannot load the signing keys")?;
@@ -78,16 +86,15 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     Ok(AppState::new(AppParts {
         core,
         provider,
-        outbound: Arc::new(crate::outbound::OutboundHttp::new(
-            settings.outbound_allow_private,
-        )?),
+        outbound,
         metrics: tessera_web::install_metrics_recorder(),
         settings: Arc::new(http),
     }))
 }
 
-/// The key that seals signing keys at rest: from configuration, else from the key file in
-/// the data directory, created (readable by the owner only) on first start.
+/// The key that seals signing keys (and the identity verification providers' secrets) at
+/// rest: from configuration, else from the key file in the data directory, created
+/// (readable by the owner only) on first start.
 pub(crate) fn sealing_key(settings: &Settings) -> anyhow::Result<SealingKey> {
     if let Some(key) = &settings.key_encryption_key {
         return SealingKey::from_base64(key.expose_secret())

@@ -16,9 +16,28 @@ use tessera_core::sms::{NoSmsSender, SmsError, SmsNotice, SmsSender};
 use tessera_core::tenant::Tenant;
 use tessera_web::sms::compose;
 
-/// The sender the settings ask for. With the log transport it warns, once, that messages
-/// are not sent.
-pub fn sms_sender(settings: &SmsSettings) -> anyhow::Result<Arc<dyn SmsSender>> {
+/// The sender the settings ask for, sending only to numbers that start with one of
+/// `allowed_prefixes` when there are any. With the log transport it warns, once, that
+/// messages are not sent.
+pub fn sms_sender(
+    settings: &SmsSettings,
+    allowed_prefixes: &[String],
+) -> anyhow::Result<Arc<dyn SmsSender>> {
+    let sender = transport(settings)?;
+    if allowed_prefixes.is_empty() || !sender.is_configured() {
+        return Ok(sender);
+    }
+    tracing::info!(
+        countries = allowed_prefixes.join(","),
+        "text messages go only to these country codes"
+    );
+    Ok(Arc::new(CountryFilter {
+        inner: sender,
+        prefixes: allowed_prefixes.to_vec(),
+    }))
+}
+
+fn transport(settings: &SmsSettings) -> anyhow::Result<Arc<dyn SmsSender>> {
     match settings {
         SmsSettings::None => {
             tracing::info!(
@@ -478,5 +497,37 @@ mod tests {
             );
         }
         assert!(json(&"x".repeat(5000)).is_err());
+    }
+}
+
+/// Sends only to numbers of the operator's countries (`sms_allowed_country_codes`): a
+/// defence against SMS pumping to premium-rate numbers elsewhere.
+#[derive(Debug)]
+struct CountryFilter {
+    inner: Arc<dyn SmsSender>,
+    prefixes: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl SmsSender for CountryFilter {
+    async fn send(
+        &self,
+        tenant: &Tenant,
+        to: &PhoneNumber,
+        language: &str,
+        notice: SmsNotice,
+    ) -> Result<(), SmsError> {
+        if !self.accepts(to) {
+            return Err(SmsError::Failed(
+                "the number's country is not in sms_allowed_country_codes".into(),
+            ));
+        }
+        self.inner.send(tenant, to, language, notice).await
+    }
+
+    fn accepts(&self, to: &PhoneNumber) -> bool {
+        self.prefixes
+            .iter()
+            .any(|prefix| to.as_str().starts_with(prefix.as_str()))
     }
 }

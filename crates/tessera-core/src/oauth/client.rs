@@ -129,6 +129,10 @@ pub struct ClientMetadata {
     /// tokens and userinfo.
     #[serde(default)]
     pub needs: crate::profiling::AttributeNeeds,
+    /// The identity verification level users must have before this client gets a code
+    /// (a Tessera extension); released to it as `verified_claims`.
+    #[serde(default)]
+    pub required_verification: Option<crate::identity_verification::AssuranceLevel>,
     pub logo_uri: Option<RedirectUri>,
     pub client_uri: Option<RedirectUri>,
     pub policy_uri: Option<RedirectUri>,
@@ -347,6 +351,7 @@ mod tests {
             backchannel_logout_uri: None,
             custom_claims: BTreeMap::new(),
             needs: Default::default(),
+            required_verification: None,
             logo_uri: None,
             client_uri: None,
             policy_uri: None,

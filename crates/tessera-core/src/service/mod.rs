@@ -6,6 +6,7 @@ mod events;
 mod filtered_users;
 mod grants;
 mod groups;
+mod identity_verification;
 mod invitations;
 mod phone_verification;
 mod profiling;
@@ -20,6 +21,9 @@ mod users;
 pub use clients::{CLIENT_SECRET_PREFIX, RegisteredClient};
 pub use grants::{CODE_LIFETIME, IssuedTokens, NewAuthorizationCode};
 pub use groups::NewGroup;
+pub use identity_verification::{
+    ProviderView, SessionState, StartedVerification, VerificationReturn, WebhookError,
+};
 pub use invitations::{Acceptance, NewInvitation};
 pub use profiling::{Collection, ProfileCollected};
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
@@ -68,6 +72,12 @@ struct Parts {
     notifier: std::sync::OnceLock<Arc<dyn Notifier>>,
     /// Set once at wiring; [`NoSmsSender`] until then.
     sms_sender: std::sync::OnceLock<Arc<dyn SmsSender>>,
+    /// Set once at wiring; [`crate::outbound::NoOutboundClient`] until then.
+    outbound: std::sync::OnceLock<Arc<dyn crate::outbound::OutboundClient>>,
+    /// The key that seals secrets at rest; set once at wiring.
+    sealing: std::sync::OnceLock<Arc<crate::sealing::SealingKey>>,
+    /// Identity verification providers, by tenant (pages and discovery read them).
+    identity_providers: ShortCache<TenantId, crate::identity_verification::IdentityProvider>,
 }
 
 impl Core {
@@ -112,6 +122,9 @@ impl Core {
                 schemas: ShortCache::default(),
                 notifier: std::sync::OnceLock::new(),
                 sms_sender: std::sync::OnceLock::new(),
+                outbound: std::sync::OnceLock::new(),
+                sealing: std::sync::OnceLock::new(),
+                identity_providers: ShortCache::default(),
             }),
         })
     }
@@ -140,6 +153,34 @@ impl Core {
             Some(sender) => sender.as_ref(),
             None => &NoSmsSender,
         }
+    }
+
+    /// Sets how the services call other systems over HTTP (once, at wiring); false if one
+    /// was set already.
+    pub fn set_outbound_client(&self, client: Arc<dyn crate::outbound::OutboundClient>) -> bool {
+        self.parts.outbound.set(client).is_ok()
+    }
+
+    /// The outbound client, or one that refuses every request when none was set.
+    pub fn outbound_client(&self) -> &dyn crate::outbound::OutboundClient {
+        match self.parts.outbound.get() {
+            Some(client) => client.as_ref(),
+            None => &crate::outbound::NoOutboundClient,
+        }
+    }
+
+    /// Sets the key that seals secrets at rest (once, at wiring); false if one was set.
+    pub fn set_sealing_key(&self, key: Arc<crate::sealing::SealingKey>) -> bool {
+        self.parts.sealing.set(key).is_ok()
+    }
+
+    /// The sealing key; an internal error when the services were wired without one.
+    fn sealing_key(&self) -> Result<&crate::sealing::SealingKey, CoreError> {
+        self.parts.sealing.get().map(AsRef::as_ref).ok_or_else(|| {
+            CoreError::Internal(StoreError::Database(
+                "no sealing key was configured".to_owned(),
+            ))
+        })
     }
 
     /// Figures of the password hashing pool, for `/metrics`.

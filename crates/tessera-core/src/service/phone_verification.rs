@@ -69,6 +69,12 @@ impl Core {
         language: &str,
     ) -> Result<PhoneVerificationId, CoreError> {
         let user = self.verifiable_user(tenant, user_id).await?;
+        if !self.sms_sender().accepts(&phone) {
+            return Err(CoreError::Validation(vec![crate::error::FieldError::new(
+                "phone_number",
+                "codes cannot be sent to numbers of this country",
+            )]));
+        }
         with_verified_phone(&user.profile, &phone)
             .normalize()
             .map_err(CoreError::Validation)?;

@@ -48,6 +48,8 @@ pub enum AuthorizeStep {
     Consent(PendingRequest),
     /// The client needs attributes the user has not given yet (progressive profiling).
     Profile(PendingRequest),
+    /// The client requires an identity verification level the user does not have yet.
+    Verify(PendingRequest),
     /// The request cannot be trusted enough to redirect: show this message.
     ErrorPage(String),
 }
@@ -370,6 +372,21 @@ impl Provider {
             if !questions.is_empty() && !request.prompt.none {
                 return Ok(AuthorizeStep::Profile(self.keep(issuer, pending).await?));
             }
+        }
+        if let Some(level) = pending.client.metadata.required_verification
+            && !self
+                .core
+                .identity_verified(issuer.tenant_id, user.id, level)
+                .await?
+        {
+            if request.prompt.none {
+                let error = OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "the user must verify their identity",
+                );
+                return Ok(respond_error(request, issuer, error));
+            }
+            return Ok(AuthorizeStep::Verify(self.keep(issuer, pending).await?));
         }
         if !pending.client.metadata.first_party && !consent_just_given {
             let consent = self

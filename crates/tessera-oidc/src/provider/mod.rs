@@ -127,22 +127,31 @@ impl Provider {
         Ok(client)
     }
 
-    /// The discovery document of an issuer, serialised.
-    pub fn discovery(&self, issuer: &Issuer) -> Bytes {
+    /// The discovery document of an issuer, serialised; with the identity assurance
+    /// metadata when the tenant's identity verification provider follows `trust_framework`.
+    pub fn discovery(&self, issuer: &Issuer, trust_framework: Option<&str>) -> Bytes {
+        // The trust framework is part of the key, so a provider set or removed shows at once.
+        let key = match trust_framework {
+            Some(framework) => format!("{}\n{framework}", issuer.url),
+            None => issuer.url.clone(),
+        };
         let mut documents = self
             .discovery
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(json) = documents.get(&issuer.url) {
+        if let Some(json) = documents.get(&key) {
             return json.clone();
         }
-        let document =
+        let mut document =
             crate::discovery::document(&issuer.url, self.settings.access_token_algorithm);
+        if let Some(framework) = trust_framework {
+            crate::discovery::add_identity_assurance(&mut document, framework);
+        }
         let json = Bytes::from(document.to_string());
         if documents.len() >= DISCOVERY_CACHE {
             documents.clear();
         }
-        documents.insert(issuer.url.clone(), json.clone());
+        documents.insert(key, json.clone());
         json
     }
 }

@@ -110,6 +110,20 @@ impl Provider {
             &client.metadata,
             Destination::Userinfo,
         );
+        let verified = self
+            .verified_claims_for(
+                issuer,
+                &client,
+                &user,
+                &record.scope,
+                requested.as_ref(),
+                Destination::Userinfo,
+            )
+            .await
+            .map_err(UserinfoError::Server)?;
+        if let Some(verified) = verified {
+            claims.insert("verified_claims".into(), verified);
+        }
         claims.insert("sub".into(), json!(user.id.to_string()));
         Ok(claims)
     }

@@ -3,6 +3,7 @@
 
 use super::{Issuer, Provider};
 use crate::authorize::{self, parse_scope};
+use crate::claims::Destination;
 use crate::discovery::paths;
 use crate::error::{ErrorCode, OAuthError};
 use crate::pkce;
@@ -118,6 +119,7 @@ impl Provider {
             code.nonce.as_deref(),
             issued,
         )
+        .await
     }
 
     async fn refresh_grant(
@@ -184,6 +186,7 @@ impl Provider {
         let mut context = context;
         context.scope = issued.access.scope.clone();
         self.token_response(issuer, client, &user, &context, None, issued)
+            .await
     }
 
     async fn client_credentials_grant(
@@ -250,7 +253,7 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_grant("the user can no longer sign in"))
     }
 
-    fn token_response(
+    async fn token_response(
         &self,
         issuer: &Issuer,
         client: &Client,
@@ -262,7 +265,17 @@ impl Provider {
         let access_token =
             self.access_token(issuer, client, &issued.access, Some(context), None)?;
         let id_token = if context.scope.contains("openid") {
-            Some(self.id_token(issuer, client, user, context, nonce)?)
+            let verified = self
+                .verified_claims_for(
+                    issuer,
+                    client,
+                    user,
+                    &context.scope,
+                    context.claims.as_ref(),
+                    Destination::IdToken,
+                )
+                .await?;
+            Some(self.id_token(issuer, client, user, context, nonce, verified)?)
         } else {
             None
         };

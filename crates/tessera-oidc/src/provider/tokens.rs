@@ -2,7 +2,7 @@
 //! logout tokens (Back-Channel Logout §2.4).
 
 use super::{Issuer, Provider};
-use crate::claims::{Destination, user_claims};
+use crate::claims::{Destination, user_claims, verified_claims, wants_verified_claims};
 use crate::error::OAuthError;
 use serde_json::{Map, Value, json};
 use tessera_core::oauth::client::{Client, SigningAlgorithm};
@@ -67,7 +67,37 @@ impl Provider {
         )
     }
 
-    /// An ID token for the client, signed with its registered algorithm.
+    /// The `verified_claims` `destination` gets for the user (see
+    /// [`crate::claims::verified_claims`]); the user's verification is read only when the
+    /// client requires one or the request's `claims` parameter asks for it. A client that
+    /// requires a level gets the newest verification at that level, others the newest.
+    pub(super) async fn verified_claims_for(
+        &self,
+        issuer: &Issuer,
+        client: &Client,
+        user: &User,
+        scope: &std::collections::BTreeSet<String>,
+        requested: Option<&Value>,
+        destination: Destination,
+    ) -> Result<Option<Value>, OAuthError> {
+        if !wants_verified_claims(&client.metadata, requested, destination) {
+            return Ok(None);
+        }
+        let min_level = client
+            .metadata
+            .required_verification
+            .unwrap_or(tessera_core::identity_verification::AssuranceLevel::Low);
+        let stored = self
+            .core
+            .released_verified_claims(issuer.tenant_id, user.id, min_level)
+            .await?;
+        Ok(stored.and_then(|stored| {
+            verified_claims(&stored, scope, requested, &client.metadata, destination)
+        }))
+    }
+
+    /// An ID token for the client, signed with its registered algorithm; `verified` is its
+    /// `verified_claims`, if any.
     pub(super) fn id_token(
         &self,
         issuer: &Issuer,
@@ -75,6 +105,7 @@ impl Provider {
         user: &User,
         context: &AuthorizationContext,
         nonce: Option<&str>,
+        verified: Option<Value>,
     ) -> Result<String, OAuthError> {
         let now = self.core.clock().now();
         let lifetime = Duration::seconds(client.metadata.lifetimes.id_token.into());
@@ -86,6 +117,9 @@ impl Provider {
             &client.metadata,
             Destination::IdToken,
         );
+        if let Some(verified) = verified {
+            claims.insert("verified_claims".to_owned(), verified);
+        }
         let mut put = |name: &str, value: Value| {
             claims.insert(name.to_owned(), value);
         };

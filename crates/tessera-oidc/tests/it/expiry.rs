@@ -41,6 +41,7 @@ fn metadata() -> ClientMetadata {
         backchannel_logout_uri: None,
         custom_claims: BTreeMap::new(),
         needs: Default::default(),
+        required_verification: None,
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

@@ -450,10 +450,14 @@ impl GrantStore for PostgresStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 10] = [
+        let statements: [(&str, OffsetDateTime); 11] = [
             ("DELETE FROM sign_ups WHERE expires_at < $1", horizon),
             (
                 "DELETE FROM phone_verifications WHERE expires_at < $1",
+                horizon,
+            ),
+            (
+                "DELETE FROM identity_verification_sessions WHERE expires_at < $1",
                 horizon,
             ),
             (

@@ -8,6 +8,7 @@ mod filter_paging;
 mod filter_table;
 mod fixtures;
 mod groups;
+mod identity_verification;
 mod oauth;
 mod phone_verifications;
 mod profiling;

@@ -173,6 +173,9 @@ pub fn metadata(name: &str) -> ClientMetadata {
             required: ["birthdate".to_owned()].into(),
             requested: ["address".to_owned()].into(),
         },
+        required_verification: Some(
+            tessera_core::identity_verification::AssuranceLevel::Substantial,
+        ),
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

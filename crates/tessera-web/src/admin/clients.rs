@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use tessera_core::api_token::Scope;
 use tessera_core::error::FieldError;
+use tessera_core::identity_verification::provider::parse_level;
 use tessera_core::ids::ClientId;
 use tessera_core::oauth::client::{
     ClientMetadata, GrantType, SigningAlgorithm, TokenEndpointAuthMethod, TokenLifetimes,
@@ -84,6 +85,9 @@ pub struct ClientInput {
     /// Tessera: attributes users are asked for but may skip (asked again later).
     #[serde(default)]
     pub requested_attributes: Vec<String>,
+    /// Tessera: the identity verification level (`low`, `substantial` or `high`) users must
+    /// have before this client gets a code; it then receives `verified_claims`.
+    pub required_verification: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -121,6 +125,7 @@ pub struct ClientResponse {
     pub custom_claims: BTreeMap<String, String>,
     pub required_attributes: Vec<String>,
     pub requested_attributes: Vec<String>,
+    pub required_verification: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -165,6 +170,7 @@ impl From<RegisteredClient> for ClientResponse {
             custom_claims: m.custom_claims,
             required_attributes: m.needs.required.into_iter().collect(),
             requested_attributes: m.needs.requested.into_iter().collect(),
+            required_verification: m.required_verification.map(|l| l.as_str().to_owned()),
             logo_uri: m.logo_uri.map(String::from),
             client_uri: m.client_uri.map(String::from),
             policy_uri: m.policy_uri.map(String::from),
@@ -288,6 +294,11 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             }
         }
     });
+    let required_verification = input.required_verification.as_deref().and_then(|text| {
+        parse_level("required_verification", text)
+            .map_err(|error| errors.push(error))
+            .ok()
+    });
     let defaults = TokenLifetimes::default();
     let metadata = ClientMetadata {
         client_name: input.client_name.trim().to_owned(),
@@ -317,6 +328,7 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             required: input.required_attributes.into_iter().collect(),
             requested: input.requested_attributes.into_iter().collect(),
         },
+        required_verification,
         logo_uri: optional_uri("logo_uri", input.logo_uri.as_ref(), &mut errors),
         client_uri: optional_uri("client_uri", input.client_uri.as_ref(), &mut errors),
         policy_uri: optional_uri("policy_uri", input.policy_uri.as_ref(), &mut errors),

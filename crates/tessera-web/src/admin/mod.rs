@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod events;
+pub mod identity_verification;
 pub mod invitations;
 pub mod schema;
 pub mod tenants;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(clients::routes())
         .merge(events::routes())
         .merge(invitations::routes())
+        .merge(identity_verification::routes())
 }
 
 /// Paging parameters of every list.

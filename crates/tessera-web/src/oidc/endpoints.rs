@@ -55,7 +55,14 @@ fn public_json(json: bytes::Bytes) -> Response {
 }
 
 async fn discovery(State(state): State<AppState>, site: Site) -> Response {
-    public_json(state.provider.discovery(&site.issuer))
+    // The identity assurance metadata depend on the tenant's verification provider.
+    match state.core.identity_provider_of(site.tenant.id).await {
+        Ok(provider) => public_json(state.provider.discovery(
+            &site.issuer,
+            provider.as_ref().map(|p| p.trust_framework.as_str()),
+        )),
+        Err(error) => super::oauth_error(&error.into()),
+    }
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {

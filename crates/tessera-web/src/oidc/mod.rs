@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::pages::invite::routes())
         .merge(crate::pages::consent::routes())
         .merge(crate::pages::profile::routes())
+        .merge(crate::pages::identity::routes())
 }
 
 /// Where a request is: its tenant, the issuer URL, the path prefix of the tenant's pages,

@@ -60,13 +60,16 @@ async fn show(
             }
         })
         .collect();
-    let needs: Vec<String> = pending
+    let mut needs: Vec<String> = pending
         .client
         .metadata
         .needs
         .names()
         .map(|name| super::profile::attribute_label(&page, name, None))
         .collect();
+    if pending.client.metadata.required_verification.is_some() {
+        needs.push(page.text("consent_verified_claims").to_owned());
+    }
     let mut response = render(
         &page,
         "consent.html",

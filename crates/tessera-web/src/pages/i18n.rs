@@ -94,6 +94,10 @@ const ENGLISH: &[(&str, &str)] = &[
         "consent_needs",
         "It also receives these details from your profile:",
     ),
+    (
+        "consent_verified_claims",
+        "Your verified identity data (from the identity check)",
+    ),
     ("profile_title", "A few more details"),
     ("profile_intro", "needs these details from you:"),
     ("profile_optional", "optional"),
@@ -127,6 +131,10 @@ const ENGLISH: &[(&str, &str)] = &[
     (
         "try_later",
         "This did not work right now. Please try again in a moment.",
+    ),
+    (
+        "profile_phone_country",
+        "We cannot send codes to numbers of this country. Please enter another number.",
     ),
     ("attr_given_name", "Given name"),
     ("attr_family_name", "Family name"),
@@ -284,6 +292,61 @@ const ENGLISH: &[(&str, &str)] = &[
         "sms_phone_code",
         "Your {tenant} code is {code}. It is valid for {minutes} minutes. Never share it.",
     ),
+    // Identity verification (`pages::identity`). `level_*` are the eIDAS assurance levels.
+    ("verify_title", "Verify your identity"),
+    (
+        "verify_intro",
+        "needs to confirm your identity before you can continue.",
+    ),
+    ("verify_provider", "The check is done by"),
+    (
+        "verify_redirect",
+        "You will be taken to their site and brought back here afterwards.",
+    ),
+    ("verify_level", "Level of assurance needed:"),
+    ("level_low", "low"),
+    ("level_substantial", "substantial"),
+    ("level_high", "high"),
+    ("verify_start", "Start verification"),
+    (
+        "verify_not_configured",
+        "This application needs an identity check, but no identity verification service is set up yet. Please contact the application's support.",
+    ),
+    (
+        "verify_start_failed",
+        "The identity check could not be started just now. Please try again in a few minutes.",
+    ),
+    (
+        "verify_too_many",
+        "You have started several identity checks. Please try again in an hour.",
+    ),
+    ("verify_waiting_title", "Checking your identity"),
+    (
+        "verify_waiting",
+        "We are waiting for the result of the check. This page refreshes by itself.",
+    ),
+    ("verify_check_now", "Check again now"),
+    (
+        "verify_rejected",
+        "Your identity could not be verified. You can try again, for example with another document.",
+    ),
+    (
+        "verify_expired",
+        "The identity check was not completed in time. Please try again.",
+    ),
+    (
+        "verify_insufficient",
+        "The check did not reach the level of assurance this application needs. Please try again.",
+    ),
+    ("verify_again", "Try again"),
+    (
+        "verify_done",
+        "Your identity is verified. Please return to the application.",
+    ),
+    (
+        "verify_not_found",
+        "This identity check was not found. Please go back to the application and try again.",
+    ),
     ("error_title", "Something went wrong"),
     (
         "expired",
@@ -379,6 +442,10 @@ const GERMAN: &[(&str, &str)] = &[
         "consent_needs",
         "Sie erhält außerdem diese Angaben aus Ihrem Profil:",
     ),
+    (
+        "consent_verified_claims",
+        "Ihre geprüften Identitätsdaten (aus der Identitätsprüfung)",
+    ),
     ("profile_title", "Noch ein paar Angaben"),
     ("profile_intro", "benötigt diese Angaben von Ihnen:"),
     ("profile_optional", "freiwillig"),
@@ -421,6 +488,10 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "try_later",
         "Das hat gerade nicht geklappt. Bitte versuchen Sie es gleich noch einmal.",
+    ),
+    (
+        "profile_phone_country",
+        "An Nummern dieses Landes können wir keine Codes senden. Bitte geben Sie eine andere Nummer ein.",
     ),
     ("attr_given_name", "Vorname"),
     ("attr_family_name", "Nachname"),
@@ -583,6 +654,60 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "sms_phone_code",
         "Ihr {tenant}-Code lautet {code}. Er gilt {minutes} Minuten. Geben Sie ihn nicht weiter.",
+    ),
+    ("verify_title", "Identität bestätigen"),
+    (
+        "verify_intro",
+        "muss Ihre Identität bestätigen, bevor Sie fortfahren können.",
+    ),
+    ("verify_provider", "Die Prüfung übernimmt"),
+    (
+        "verify_redirect",
+        "Sie werden dorthin weitergeleitet und danach hierher zurückgebracht.",
+    ),
+    ("verify_level", "Erforderliches Vertrauensniveau:"),
+    ("level_low", "niedrig"),
+    ("level_substantial", "substanziell"),
+    ("level_high", "hoch"),
+    ("verify_start", "Prüfung starten"),
+    (
+        "verify_not_configured",
+        "Diese Anwendung benötigt eine Identitätsprüfung, aber es ist noch kein Prüfdienst eingerichtet. Bitte wenden Sie sich an den Support der Anwendung.",
+    ),
+    (
+        "verify_start_failed",
+        "Die Identitätsprüfung konnte gerade nicht gestartet werden. Bitte versuchen Sie es in einigen Minuten erneut.",
+    ),
+    (
+        "verify_too_many",
+        "Sie haben bereits mehrere Identitätsprüfungen gestartet. Bitte versuchen Sie es in einer Stunde erneut.",
+    ),
+    ("verify_waiting_title", "Ihre Identität wird geprüft"),
+    (
+        "verify_waiting",
+        "Wir warten auf das Ergebnis der Prüfung. Diese Seite aktualisiert sich von selbst.",
+    ),
+    ("verify_check_now", "Jetzt erneut prüfen"),
+    (
+        "verify_rejected",
+        "Ihre Identität konnte nicht bestätigt werden. Sie können es erneut versuchen, zum Beispiel mit einem anderen Dokument.",
+    ),
+    (
+        "verify_expired",
+        "Die Identitätsprüfung wurde nicht rechtzeitig abgeschlossen. Bitte versuchen Sie es erneut.",
+    ),
+    (
+        "verify_insufficient",
+        "Die Prüfung hat das Vertrauensniveau, das diese Anwendung benötigt, nicht erreicht. Bitte versuchen Sie es erneut.",
+    ),
+    ("verify_again", "Erneut versuchen"),
+    (
+        "verify_done",
+        "Ihre Identität ist bestätigt. Bitte kehren Sie zur Anwendung zurück.",
+    ),
+    (
+        "verify_not_found",
+        "Diese Identitätsprüfung wurde nicht gefunden. Bitte kehren Sie zur Anwendung zurück und versuchen Sie es erneut.",
     ),
     ("error_title", "Etwas ist schiefgelaufen"),
     (

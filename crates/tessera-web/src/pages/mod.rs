@@ -5,6 +5,7 @@
 pub mod consent;
 pub mod csrf;
 pub mod i18n;
+pub mod identity;
 pub mod invite;
 pub mod login;
 pub mod phone;
@@ -52,6 +53,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "phone_verify.html",
         include_str!("../../templates/phone_verify.html"),
+    ),
+    (
+        "verify_identity.html",
+        include_str!("../../templates/verify_identity.html"),
+    ),
+    (
+        "verify_identity_wait.html",
+        include_str!("../../templates/verify_identity_wait.html"),
     ),
 ];
 

@@ -87,6 +87,7 @@ fn error_text(page: &PageContext, question: &Question, error: &FieldError) -> &'
     page.text(match &question.field {
         Field::Date if error.reason.contains("past") => "profile_bad_birthdate",
         Field::Date => "profile_bad_date",
+        Field::Phone if error.reason.contains("country") => "profile_phone_country",
         Field::Phone => "profile_bad_phone",
         Field::Address => "profile_bad_address",
         Field::Number => "profile_bad_number",

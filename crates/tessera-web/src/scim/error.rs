@@ -96,6 +96,9 @@ fn scim_error(error: CoreError) -> ScimError {
         CoreError::NotDelivered(_) | CoreError::SmsNotDelivered(_) => {
             ScimError::with_status(503, "a message could not be sent; retry shortly")
         }
+        CoreError::IdentityProviderFailed(_) => {
+            ScimError::with_status(503, "a provider could not be reached; retry shortly")
+        }
         CoreError::Unavailable(source) | CoreError::Internal(source) => {
             let id = uuid::Uuid::new_v4().simple().to_string();
             tracing::error!(error_id = %id, error = %source, "SCIM request failed");

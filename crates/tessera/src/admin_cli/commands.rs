@@ -3,8 +3,8 @@
 use super::client::Client;
 use super::table;
 use super::{
-    AdminArgs, ClientCommand, EventCommand, InvitationCommand, Resource, SchemaCommand,
-    TenantCommand, TokenCommand, UserCommand,
+    AdminArgs, ClientCommand, EventCommand, IdentityVerificationCommand, InvitationCommand,
+    Resource, SchemaCommand, TenantCommand, TokenCommand, UserCommand,
 };
 use anyhow::Context;
 use reqwest::Method;
@@ -45,6 +45,8 @@ const TOKEN_COLUMNS: &[&str] = &[
 ];
 const EVENT_COLUMNS: &[&str] = &["id", "type", "occurred_at", "actor", "subject"];
 const INVITATION_COLUMNS: &[&str] = &["id", "email", "state", "created_at", "expires_at"];
+const VERIFICATION_COLUMNS: &[&str] =
+    &["id", "level", "provider", "trust_framework", "verified_at"];
 
 fn read_json(file: &Path) -> anyhow::Result<Value> {
     let mut text = String::new();
@@ -218,7 +220,25 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 None,
                 Shape::Object,
             ),
+            UserCommand::Verifications { id } => (
+                Method::GET,
+                format!("/admin/v1/users/{id}/verifications"),
+                None,
+                Shape::List(VERIFICATION_COLUMNS),
+            ),
         },
+        Resource::IdentityVerification(command) => {
+            let path = "/admin/v1/identity-verification".to_owned();
+            match command {
+                IdentityVerificationCommand::Get => (Method::GET, path, None, Shape::Object),
+                IdentityVerificationCommand::Put { file } => {
+                    (Method::PUT, path, Some(read_json(&file)?), Shape::Object)
+                }
+                IdentityVerificationCommand::Delete => {
+                    (Method::DELETE, path, None, Shape::Nothing("removed"))
+                }
+            }
+        }
         Resource::Tokens(command) => match command {
             TokenCommand::List => (
                 Method::GET,

@@ -50,6 +50,20 @@ pub enum Resource {
     /// The event (audit) log.
     #[command(subcommand)]
     Events(EventCommand),
+    /// The tenant's identity verification provider.
+    #[command(subcommand, name = "identity-verification")]
+    IdentityVerification(IdentityVerificationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityVerificationCommand {
+    /// Show the provider (never its secrets).
+    Get,
+    /// Set the provider from the JSON in FILE (`-` for standard input), so that the API
+    /// token and webhook secret stay out of the shell's history.
+    Put { file: PathBuf },
+    /// Remove the provider.
+    Delete,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +143,10 @@ pub enum UserCommand {
         id: String,
     },
     Enable {
+        id: String,
+    },
+    /// The user's identity verifications, newest first.
+    Verifications {
         id: String,
     },
 }

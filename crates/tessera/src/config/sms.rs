@@ -65,6 +65,33 @@ const RESERVED_HEADERS: [&str; 5] = [
     "connection",
 ];
 
+/// `sms_allowed_country_codes` as `+<code>` prefixes: each code 1 to 4 digits (a country
+/// calling code, or a NANP area such as `1264`), at most 300.
+pub(super) fn allowed_prefixes(text: &str) -> Result<Vec<String>, ConfigError> {
+    let codes: Vec<&str> = text
+        .split(',')
+        .map(|code| code.trim().trim_start_matches('+'))
+        .filter(|code| !code.is_empty())
+        .collect();
+    if codes.len() > 300 {
+        return Err(invalid("sms_allowed_country_codes", "at most 300 codes"));
+    }
+    codes
+        .into_iter()
+        .map(|code| {
+            let digits = (1..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
+            if digits && !code.starts_with('0') {
+                Ok(format!("+{code}"))
+            } else {
+                Err(invalid(
+                    "sms_allowed_country_codes",
+                    format!("'{code}' is not a country calling code (1 to 4 digits, e.g. 41)"),
+                ))
+            }
+        })
+        .collect()
+}
+
 /// The SMS part of [`Config::validate`].
 pub(super) fn validate(config: &Config) -> Result<SmsSettings, ConfigError> {
     let from = sender(config)?;

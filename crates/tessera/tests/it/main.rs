@@ -10,6 +10,7 @@ mod admin_users;
 mod binary;
 mod cli;
 mod harness;
+mod identity_verification;
 mod invitations;
 mod mail;
 mod oidc_flows;

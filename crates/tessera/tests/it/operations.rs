@@ -102,6 +102,8 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
         ("/admin/v1/users/{id}/enable", &["post"]),
         ("/admin/v1/users/{id}/password", &["post"]),
         ("/admin/v1/users/{id}/collected-attributes", &["get"]),
+        ("/admin/v1/users/{id}/verifications", &["get"]),
+        ("/admin/v1/identity-verification", &["get", "put", "delete"]),
         ("/admin/v1/api-tokens", &["get", "post"]),
         ("/admin/v1/api-tokens/{id}", &["get", "delete"]),
         ("/admin/v1/clients", &["get", "post"]),

@@ -47,7 +47,9 @@ async fn services(server: &TestServer) -> Core {
     .unwrap()
     .validate()
     .unwrap();
-    core.set_sms_sender(tessera::sms::sms_sender(&settings.sms).unwrap());
+    core.set_sms_sender(
+        tessera::sms::sms_sender(&settings.sms, &settings.sms_allowed_prefixes).unwrap(),
+    );
     core
 }
 

@@ -229,7 +229,7 @@ async fn a24_a_refusing_provider_fails_with_its_status_and_nothing_secret_is_log
             ("TESSERA_SMS_HTTP_BODY_TEMPLATE", JSON_TEMPLATE),
         ],
     ));
-    let sender = sms_sender(&settings).unwrap();
+    let sender = sms_sender(&settings, &[]).unwrap();
     let error = send(&*sender, "en").await.unwrap_err();
     let host = "127.0.0.1";
     assert_eq!(
@@ -260,6 +260,49 @@ async fn a24_a_refusing_provider_fails_with_its_status_and_nothing_secret_is_log
             "the provider's answer leaked: {text}"
         );
     }
+}
+
+/// SMS pumping: with `sms_allowed_country_codes`, numbers of other countries are not
+/// accepted, and a message to one never reaches the provider.
+#[tokio::test]
+async fn only_the_allowed_countries_are_sent_texts() {
+    let provider = SmsProvider::start().await;
+    let http = SmsSettings::Http(http_settings(
+        &provider.url(),
+        &[("TESSERA_SMS_HTTP_BODY_TEMPLATE", JSON_TEMPLATE)],
+    ));
+    let allowed = settings_prefixes("41, +43,1264");
+    assert_eq!(allowed, ["+41", "+43", "+1264"]);
+    let sender = sms_sender(&http, &allowed).unwrap();
+    let number = |text: &str| PhoneNumber::parse(text).unwrap();
+    assert!(sender.accepts(&number("+41446681800")));
+    assert!(sender.accepts(&number("+12645551234")));
+    assert!(!sender.accepts(&number("+12125551234")));
+    assert!(!sender.accepts(&number("+88213100000")));
+    let refused = sender
+        .send(&tenant("Acme"), &number("+88213100000"), "en", phone_code())
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, SmsError::Failed(_)));
+    assert!(provider.received().is_empty());
+    sender
+        .send(&tenant("Acme"), &number("+41446681800"), "en", phone_code())
+        .await
+        .unwrap();
+    assert_eq!(provider.received().len(), 1);
+    for bad in ["0041", "12345", "4a", "41;49"] {
+        let error = settings(&[("TESSERA_SMS_ALLOWED_COUNTRY_CODES", bad)]).unwrap_err();
+        assert!(
+            error.to_string().contains("sms_allowed_country_codes"),
+            "{bad}: {error}"
+        );
+    }
+}
+
+fn settings_prefixes(codes: &str) -> Vec<String> {
+    settings(&[("TESSERA_SMS_ALLOWED_COUNTRY_CODES", codes)])
+        .unwrap()
+        .sms_allowed_prefixes
 }
 
 #[tokio::test]
@@ -323,7 +366,7 @@ async fn the_log_sender_writes_labelled_lines_and_warns_at_start() {
     let SmsSettings::Log { from } = &settings.sms else {
         panic!("{:?}", settings.sms);
     };
-    let _ = sms_sender(&settings.sms).unwrap();
+    let _ = sms_sender(&settings.sms, &[]).unwrap();
     assert!(
         log.text()
             .contains("DEVELOPMENT ONLY: sms_transport is log"),
@@ -353,7 +396,7 @@ async fn the_log_sender_writes_labelled_lines_and_warns_at_start() {
 async fn without_a_transport_messages_are_not_configured() {
     let settings = settings(&[]).unwrap();
     assert!(matches!(settings.sms, SmsSettings::None), "the default");
-    let none = sms_sender(&settings.sms).unwrap();
+    let none = sms_sender(&settings.sms, &[]).unwrap();
     assert_eq!(
         send(&*none, "en").await.unwrap_err(),
         SmsError::NotConfigured
