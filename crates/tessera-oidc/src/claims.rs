@@ -102,9 +102,9 @@ fn address_claim(address: &tessera_core::profile::Address) -> Value {
 }
 
 /// The claim names the attributes a client needs are released under.
-fn released_by_needs(client: &ClientMetadata) -> BTreeSet<String> {
+fn released_by_needs(needs: &BTreeSet<String>) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for attribute in client.needs.names() {
+    for attribute in needs.iter().map(String::as_str) {
         match attribute {
             "phone_number" => names.extend(PHONE_CLAIMS.iter().map(|n| (*n).to_owned())),
             custom if custom.starts_with(CUSTOM_PREFIX) => {}
@@ -138,6 +138,7 @@ pub fn user_claims(
     scope: &BTreeSet<String>,
     requested: Option<&Value>,
     client: &ClientMetadata,
+    needs: &BTreeSet<String>,
     destination: Destination,
 ) -> Map<String, Value> {
     let all = standard_claims(user);
@@ -160,12 +161,12 @@ pub fn user_claims(
     }
     // What the client declared it needs was asked of the user for this client (and named
     // on the consent page), so it is released whatever the scopes.
-    names.extend(released_by_needs(client));
+    names.extend(released_by_needs(needs));
     let mut claims: Map<String, Value> = all
         .into_iter()
         .filter(|(name, _)| names.contains(name))
         .collect();
-    for attribute in client.needs.names() {
+    for attribute in needs {
         if let Some(custom) = attribute.strip_prefix(CUSTOM_PREFIX)
             && is_claim_name(custom)
             && let Some(value) = user.profile.attributes.get(custom)

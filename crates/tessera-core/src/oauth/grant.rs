@@ -35,6 +35,11 @@ pub struct AuthorizationContext {
     /// The `claims` request parameter, kept for the ID tokens and userinfo it shapes.
     #[serde(default)]
     pub claims: Option<serde_json::Value>,
+    /// The attributes the client needed when this grant was made (progressive profiling):
+    /// released whatever the scopes, and only these, even when the client's needs grow
+    /// later (then a new authorization, with consent, is needed).
+    #[serde(default)]
+    pub needs: BTreeSet<String>,
 }
 
 /// An authorization code: single use, short-lived, bound to client, redirect URI and PKCE.
@@ -133,8 +138,24 @@ pub struct Consent {
     pub granted_at: OffsetDateTime,
 }
 
+/// How a consent records an attribute a client needs, beside its scopes.
+pub const CONSENTED_ATTRIBUTE_PREFIX: &str = "attribute:";
+
 impl Consent {
     pub fn covers(&self, scope: &BTreeSet<String>) -> bool {
         scope.is_subset(&self.scope)
     }
+}
+
+/// What a user consents to for a client: the requested scopes and, recorded as
+/// `attribute:<name>`, the attributes the client needs, so that a client whose needs grow
+/// asks for consent again before it receives more.
+pub fn consent_items(scope: &BTreeSet<String>, needs: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut items = scope.clone();
+    items.extend(
+        needs
+            .iter()
+            .map(|need| format!("{CONSENTED_ATTRIBUTE_PREFIX}{need}")),
+    );
+    items
 }

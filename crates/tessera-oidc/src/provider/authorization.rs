@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tessera_core::oauth::client::Client;
-use tessera_core::oauth::grant::AuthorizationContext;
+use tessera_core::oauth::grant::{AuthorizationContext, consent_items};
 use tessera_core::oauth::session::Session;
 use tessera_core::service::NewAuthorizationCode;
 use tessera_core::user::UserStatus;
@@ -299,7 +299,7 @@ impl Provider {
                 issuer.tenant_id,
                 session.user_id,
                 pending.client.id,
-                pending.request.scope.clone(),
+                consent_items(&pending.request.scope, &needs_of(&pending.client)),
             )
             .await?;
         self.decide(issuer, pending, Some(session), true).await
@@ -393,7 +393,8 @@ impl Provider {
                 .core
                 .consent(issuer.tenant_id, user.id, pending.client.id)
                 .await?;
-            let covered = consent.is_some_and(|c| c.covers(&request.scope));
+            let wanted = consent_items(&request.scope, &needs_of(&pending.client));
+            let covered = consent.is_some_and(|c| c.covers(&wanted));
             if !covered || request.prompt.consent {
                 if request.prompt.none {
                     let error =
@@ -409,6 +410,7 @@ impl Provider {
             scope: request.scope.clone(),
             authentication: session.authentication.clone(),
             claims: request.claims.clone(),
+            needs: needs_of(&pending.client),
         };
         let code = self
             .core
@@ -466,6 +468,11 @@ impl Provider {
             ..pending
         })
     }
+}
+
+/// The attributes a client needs, as its grants and consents record them.
+fn needs_of(client: &Client) -> BTreeSet<String> {
+    client.metadata.needs.names().map(str::to_owned).collect()
 }
 
 fn expired_message() -> String {

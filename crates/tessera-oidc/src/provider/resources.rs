@@ -102,12 +102,18 @@ impl Provider {
             .grant_by_id(issuer.tenant_id, grant_id)
             .await
             .map_err(server)?;
-        let requested = grant.and_then(|g| g.context).and_then(|c| c.claims);
+        let context = grant.and_then(|g| g.context);
+        let needs = context
+            .as_ref()
+            .map(|c| c.needs.clone())
+            .unwrap_or_default();
+        let requested = context.and_then(|c| c.claims);
         let mut claims = user_claims(
             &user,
             &record.scope,
             requested.as_ref(),
             &client.metadata,
+            &needs,
             Destination::Userinfo,
         );
         let verified = self

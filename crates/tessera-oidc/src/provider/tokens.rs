@@ -115,6 +115,7 @@ impl Provider {
             &context.scope,
             context.claims.as_ref(),
             &client.metadata,
+            &context.needs,
             Destination::IdToken,
         );
         if let Some(verified) = verified {

@@ -214,6 +214,7 @@ pub fn context(
         scope: scope(&["openid", "profile", "offline_access"]),
         authentication: authentication(at),
         claims: Some(json!({"userinfo": {"email": {"essential": true}}})),
+        needs: scope(&["birthdate", "attributes.tier"]),
     }
 }
 

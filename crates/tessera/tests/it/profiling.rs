@@ -17,6 +17,7 @@ http_suite!(
     the_profile_form_needs_csrf_and_a_session,
     a_form_with_the_most_choices_still_renders,
     a_code_that_cannot_be_sent_saves_nothing,
+    needs_added_later_need_consent_and_old_grants_keep_what_they_had,
 );
 
 async fn loyalty_schema(server: &TestServer) {
@@ -564,4 +565,136 @@ async fn a_code_that_cannot_be_sent_saves_nothing(server: TestServer) {
     .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert!(sent.location.unwrap().contains("/phone/verify?"));
+}
+
+/// A third-party app that adds a need after the user consented: nothing more is released
+/// on grants made before, and the next authorization asks for consent again.
+async fn needs_added_later_need_consent_and_old_grants_keep_what_they_had(server: TestServer) {
+    let rp = register(&server, json!({"first_party": false})).await;
+    let user_id = user(&server, "hal@example.com").await;
+    server
+        .admin(
+            Method::PATCH,
+            &format!("/admin/v1/users/{user_id}"),
+            Some(json!({"birthdate": "1980-02-29"})),
+        )
+        .await
+        .expect(200);
+    // Consent to the scopes, then tokens: no birthdate (the profile scope would carry it,
+    // so the app asks for openid and email only).
+    let (verifier, challenge) = pkce();
+    let mut browser = Browser::default();
+    let query = authorize_query(&rp, &challenge, &[("scope", "openid email offline_access")]);
+    let consent = browser.sign_in(&server, &query, "hal@example.com").await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let allowed = browser
+        .post(
+            &server,
+            "/consent",
+            &[
+                ("csrf", &consent.field("csrf").unwrap()),
+                ("auth", &consent.field("auth").unwrap()),
+                ("decision", "allow"),
+            ],
+            Some(&server.base.clone()),
+        )
+        .await;
+    let callback = browser.follow(&server, allowed).await;
+    let tokens = exchange(&server, &rp, &callback, &verifier).await;
+    assert!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())
+            .get("birthdate")
+            .is_none()
+    );
+
+    // The administrator adds a need to the app.
+    let mut metadata = server
+        .admin(
+            Method::GET,
+            &format!("/admin/v1/clients/{}", rp.client_id),
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    for field in [
+        "client_id",
+        "client_id_issued_at",
+        "client_secret_expires_at",
+        "created_at",
+        "updated_at",
+        "response_types",
+    ] {
+        metadata.as_object_mut().unwrap().remove(field);
+    }
+    metadata["required_attributes"] = json!(["birthdate"]);
+    server
+        .admin(
+            Method::PUT,
+            &format!("/admin/v1/clients/{}", rp.client_id),
+            Some(metadata),
+        )
+        .await
+        .expect(200);
+
+    // The old grant releases no more than before, at refresh and at userinfo.
+    let refreshed = token_request(
+        &server,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await
+    .expect(200)
+    .body;
+    assert!(
+        jwt_claims(refreshed["id_token"].as_str().unwrap())
+            .get("birthdate")
+            .is_none()
+    );
+    let userinfo = server
+        .client
+        .get(format!("{}/oauth2/userinfo", server.base))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(userinfo.get("birthdate").is_none(), "{userinfo}");
+
+    // Silently: consent_required. With the user: the consent page names the new need.
+    let (_, challenge) = pkce();
+    let silent = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(
+                    &rp,
+                    &challenge,
+                    &[("scope", "openid email offline_access"), ("prompt", "none")]
+                )
+            ),
+        )
+        .await;
+    assert_eq!(
+        params_of(silent.location.as_deref().unwrap())["error"],
+        "consent_required"
+    );
+    let asked = browser
+        .get(
+            &server,
+            &format!(
+                "/oauth2/authorize?{}",
+                authorize_query(&rp, &challenge, &[("scope", "openid email offline_access")])
+            ),
+        )
+        .await;
+    let page = browser.follow(&server, asked).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Date of birth"), "{}", page.body);
 }
