@@ -544,10 +544,11 @@ impl Store for PostgresStore {
                 .await
                 .map_err(classify)?;
             // Identity verifications hold verified personal data, their sessions whom
-            // they were for (A45).
+            // they were for, profiling skips which apps asked them what (A45).
             for table in [
                 "DELETE FROM identity_verifications WHERE user_id = $1",
                 "DELETE FROM identity_verification_sessions WHERE user_id = $1",
+                "DELETE FROM profiling_skips WHERE user_id = $1",
             ] {
                 sqlx::query(table)
                     .bind(user.id.as_uuid())

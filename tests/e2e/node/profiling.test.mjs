@@ -135,7 +135,7 @@ test('an app that requires birthdate and phone_number: the form asks only for th
 
   const collected = await adminRequest('GET', `/admin/v1/users/${user.id}/collected-attributes`);
   const byApp = Object.fromEntries(collected.items.map((item) => [item.attribute, item.client_id]));
-  assert.deepEqual(byApp, { birthdate: rp.clientId }, 'the admin sees which app collected what');
+  assert.deepEqual(byApp, { birthdate: rp.clientId, phone_number: rp.clientId }, 'the admin sees which app collected what');
   const stored = await adminRequest('GET', `/admin/v1/users/${user.id}`);
   assert.deepEqual(
     stored.phone_numbers.map((p) => [p.value, p.verified, p.primary]),

@@ -217,11 +217,17 @@ impl Core {
     ) -> Result<Vec<Collection>, CoreError> {
         self.get_user(auth, user_id).await?;
         let query = EventQuery {
-            kinds: vec![kinds::ATTRIBUTES_COLLECTED.to_owned()],
+            kinds: vec![
+                kinds::ATTRIBUTES_COLLECTED.to_owned(),
+                kinds::USER_PHONE_VERIFIED.to_owned(),
+            ],
             subject: Some(subject(user_id)),
             ..EventQuery::default()
         };
         let mut latest: BTreeMap<String, Collection> = BTreeMap::new();
+        // A number given on a form is saved by its verification: the client whose form
+        // gave it collected it when the verification succeeded.
+        let mut phone_pending_for: Option<String> = None;
         let mut after = None;
         let mut read = 0;
         loop {
@@ -236,7 +242,24 @@ impl Core {
                 .await?;
             read += page.items.len();
             for event in &page.items {
+                if event.kind == kinds::USER_PHONE_VERIFIED {
+                    if let Some(client_id) = phone_pending_for.take() {
+                        latest.insert(
+                            "phone_number".to_owned(),
+                            Collection {
+                                attribute: "phone_number".to_owned(),
+                                client_id,
+                                collected_at: event.occurred_at,
+                            },
+                        );
+                    }
+                    continue;
+                }
                 let client_id = event.payload["client_id"].as_str().unwrap_or_default();
+                let pending = event.payload["pending_verification"].as_array();
+                if pending.is_some_and(|names| names.iter().any(|n| n == "phone_number")) {
+                    phone_pending_for = Some(client_id.to_owned());
+                }
                 let names = event.payload["attributes"].as_array().into_iter().flatten();
                 for name in names.filter_map(|name| name.as_str()) {
                     latest.insert(

@@ -2,14 +2,17 @@
 //! later skip replaces an earlier one, and tenants do not see each other's.
 
 use crate::conformance;
-use crate::fixtures::{core, tenant};
+use crate::fixtures::{core, person, tenant};
 use std::sync::Arc;
 use tessera_core::clock::Clock;
 use tessera_core::ids::{ClientId, UserId};
 use tessera_core::store::Store;
 use time::Duration;
 
-conformance!(skips_are_kept_per_user_client_and_attribute);
+conformance!(
+    skips_are_kept_per_user_client_and_attribute,
+    deleting_a_user_removes_its_skips
+);
 
 async fn skips_are_kept_per_user_client_and_attribute(store: Arc<dyn Store>) {
     let (core, clock) = core(store.clone()).await;
@@ -58,5 +61,43 @@ async fn skips_are_kept_per_user_client_and_attribute(store: Arc<dyn Store>) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// A45: a deleted user's skips (which apps asked them what) go with the account.
+async fn deleting_a_user_removes_its_skips(store: Arc<dyn Store>) {
+    let (core, clock) = core(store.clone()).await;
+    let (acme, auth) = tenant(&core, "acme").await;
+    let now = clock.now();
+    let ada = core
+        .create_user(&auth, person("Ada", "L", "ada@example.com"))
+        .await
+        .unwrap();
+    let bea = core
+        .create_user(&auth, person("Bea", "M", "bea@example.com"))
+        .await
+        .unwrap();
+    let shop = ClientId::new_at(now);
+    for user in [ada.id, bea.id] {
+        store
+            .record_profiling_skips(acme.id, user, shop, &["address".to_owned()], now)
+            .await
+            .unwrap();
+    }
+    core.delete_user(&auth, ada.id).await.unwrap();
+    assert!(
+        store
+            .profiling_skips(acme.id, ada.id, shop)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .profiling_skips(acme.id, bea.id, shop)
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }
