@@ -3,7 +3,7 @@
 
 use crate::errors::classify;
 use crate::sqlite::{SqliteStore, micros, user_from_row};
-use crate::user_filter_sql::{Compiler, Dialect, Piece};
+use crate::user_filter_sql::{Compiler, Dialect, Piece, total_from_page};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite};
 use tessera_core::attributes::AttributeSchema;
@@ -48,18 +48,10 @@ impl UserFilterStore for SqliteStore {
         offset: u64,
         limit: u32,
     ) -> StoreResult<FilteredUsers> {
-        let mut count = Compiler::new(Dialect::Sqlite, tenant.as_uuid(), schema);
-        count.users_where(filter)?;
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-        build(&mut sql, count.into_pieces());
-        let total: i64 = sql
-            .build_query_scalar()
-            .fetch_one(&self.readers)
-            .await
-            .map_err(classify)?;
+        let limit = limit.min(MAX_PAGE_SIZE);
         let mut page = Compiler::new(Dialect::Sqlite, tenant.as_uuid(), schema);
         page.users_where(filter)?;
-        page.order_and_page(sort, offset, limit.min(MAX_PAGE_SIZE));
+        page.order_and_page(sort, offset, limit);
         let mut sql = QueryBuilder::<Sqlite>::new("SELECT u.*");
         build(&mut sql, page.into_pieces());
         let rows = sql
@@ -67,8 +59,23 @@ impl UserFilterStore for SqliteStore {
             .fetch_all(&self.readers)
             .await
             .map_err(classify)?;
+        let total = match total_from_page(offset, limit, rows.len()) {
+            Some(total) => total,
+            None => {
+                let mut count = Compiler::new(Dialect::Sqlite, tenant.as_uuid(), schema);
+                count.users_where(filter)?;
+                let mut sql = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+                build(&mut sql, count.into_pieces());
+                let total: i64 = sql
+                    .build_query_scalar()
+                    .fetch_one(&self.readers)
+                    .await
+                    .map_err(classify)?;
+                u64::try_from(total).unwrap_or(0)
+            }
+        };
         Ok(FilteredUsers {
-            total: u64::try_from(total).unwrap_or(0),
+            total,
             users: rows
                 .iter()
                 .map(user_from_row)
