@@ -112,6 +112,10 @@ pub enum CoreError {
     /// refusal says which.
     #[error("{0}")]
     CodeRefused(CodeRefusal),
+    /// Too many failed attempts locked the factor: until the given number of seconds have
+    /// passed, or (`None`) until it is unlocked.
+    #[error("too many failed attempts; the factor is locked")]
+    Locked { retry_after_seconds: Option<u64> },
     /// A text message (an SMS code) could not be sent; retrying later may succeed.
     #[error("the text message could not be sent")]
     SmsNotDelivered(#[source] crate::sms::SmsError),
@@ -137,6 +141,7 @@ impl CoreError {
             Self::Overloaded => ErrorCode::Overloaded,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            Self::Locked { .. } => ErrorCode::TooManyRequests,
             Self::NotDelivered(_) => ErrorCode::Unavailable,
             Self::CodeRefused(_) => ErrorCode::InvalidCredentials,
             Self::SmsNotDelivered(_) => ErrorCode::Unavailable,

@@ -87,6 +87,18 @@ pub mod kinds {
     pub const SIGN_IN_SUCCEEDED: &str = "sign_in.succeeded";
     pub const SIGN_IN_FAILED: &str = "sign_in.failed";
     pub const SESSION_ENDED: &str = "session.ended";
+    /// Failed attempts locked a factor of the user (`factor`, `failures`, `until` or
+    /// `disabled`).
+    pub const USER_LOCKED: &str = "user.locked";
+    /// An administrator cleared the user's lockout counters (`factor` or all).
+    pub const USER_UNLOCKED: &str = "user.unlocked";
+    /// A second factor was enrolled (`factor_id`, `kind`) or removed.
+    pub const MFA_FACTOR_ADDED: &str = "mfa.factor_added";
+    pub const MFA_FACTOR_REMOVED: &str = "mfa.factor_removed";
+    /// A new set of recovery codes replaced the old one.
+    pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";
+    /// A recovery code was used to sign in (`left`).
+    pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
     pub const CONSENT_GRANTED: &str = "consent.granted";
     pub const TOKEN_ISSUED: &str = "token.issued";
     pub const TOKEN_REFRESHED: &str = "token.refreshed";

@@ -115,6 +115,14 @@ id_type!(
     InvitationId
 );
 id_type!(
+    /// A second factor a user enrolled (an authenticator app).
+    MfaFactorId
+);
+id_type!(
+    /// A sign-in waiting for its second factor.
+    SignInChallengeId
+);
+id_type!(
     /// A pending phone verification (the challenge that proves a user holds a number).
     PhoneVerificationId
 );

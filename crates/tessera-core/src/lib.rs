@@ -14,6 +14,8 @@ pub mod group;
 pub mod identity_verification;
 pub mod ids;
 pub mod invitation;
+pub mod lockout;
+pub mod mfa;
 pub mod notify;
 pub mod oauth;
 pub mod outbound;

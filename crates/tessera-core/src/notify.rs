@@ -29,6 +29,20 @@ pub enum Notice {
         link: SecretString,
         valid_for: Duration,
     },
+    /// Failed attempts locked a way of signing in: for a while (`locked_for`), or until
+    /// an administrator unlocks it or the password is reset (`None`).
+    AccountLocked { locked_for: Option<Duration> },
+    /// A second factor was added to the account, or recovery codes were made: if it was not
+    /// the person, they must act.
+    SecurityChange { change: SecurityChange },
+}
+
+/// What changed in how an account signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityChange {
+    AuthenticatorAdded,
+    AuthenticatorRemoved,
+    RecoveryCodesRenewed,
 }
 
 impl Notice {
@@ -38,6 +52,8 @@ impl Notice {
             Self::SignUpCode { .. } => "sign_up_code",
             Self::AlreadyRegistered { .. } => "already_registered",
             Self::Invitation { .. } => "invitation",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::SecurityChange { .. } => "security_change",
         }
     }
 }

@@ -70,6 +70,8 @@ pub trait Store:
     + crate::phone_verification::PhoneVerificationStore
     + crate::profiling::ProfilingStore
     + crate::identity_verification::IdentityVerificationStore
+    + crate::lockout::LockoutStore
+    + crate::mfa::MfaStore
     + Send
     + Sync
     + std::fmt::Debug

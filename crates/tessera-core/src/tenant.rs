@@ -146,6 +146,10 @@ pub struct TenantSettings {
     pub signup: crate::signup::SignUpSettings,
     /// How often skipped profiling questions come back.
     pub profiling: crate::profiling::ProfilingSettings,
+    /// When a second factor is asked for.
+    pub mfa: crate::mfa::policy::MfaSettings,
+    /// How failed attempts slow down and stop guessing.
+    pub lockout: crate::lockout::LockoutPolicy,
 }
 
 impl TenantSettings {
@@ -165,6 +169,9 @@ impl TenantSettings {
                 .into_iter()
                 .map(|e| e.within("settings.profiling")),
         );
+        let mut lockout = Vec::new();
+        self.lockout.check(&mut lockout);
+        errors.extend(lockout.into_iter().map(|e| e.within("settings.lockout")));
         match self.signup.clone().normalize() {
             Ok(signup) => self.signup = signup,
             Err(found) => errors.extend(found.into_iter().map(|e| e.within("settings.signup"))),

@@ -615,6 +615,11 @@ impl Store for SqliteStore {
                 "DELETE FROM identity_verifications WHERE user_id = ?1",
                 "DELETE FROM identity_verification_sessions WHERE user_id = ?1",
                 "DELETE FROM profiling_skips WHERE user_id = ?1",
+                // Factors, their counters and pending second-factor sign-ins (A45).
+                "DELETE FROM mfa_factors WHERE user_id = ?1",
+                "DELETE FROM recovery_codes WHERE user_id = ?1",
+                "DELETE FROM factor_locks WHERE user_id = ?1",
+                "DELETE FROM sign_in_challenges WHERE user_id = ?1",
             ] {
                 sqlx::query(table)
                     .bind(user.id.as_uuid())

@@ -15,7 +15,7 @@ use minijinja::{Environment, Value, context};
 use secrecy::ExposeSecret;
 use std::fmt;
 use std::time::Duration;
-use tessera_core::notify::Notice;
+use tessera_core::notify::{Notice, SecurityChange};
 use tessera_core::tenant::Tenant;
 
 /// The mail templates, registered in the pages' environment by [`register`].
@@ -47,6 +47,22 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "mail/already_registered.html",
         include_str!("../templates/mail/already_registered.html"),
+    ),
+    (
+        "mail/account_locked.txt",
+        include_str!("../templates/mail/account_locked.txt"),
+    ),
+    (
+        "mail/account_locked.html",
+        include_str!("../templates/mail/account_locked.html"),
+    ),
+    (
+        "mail/security_change.txt",
+        include_str!("../templates/mail/security_change.txt"),
+    ),
+    (
+        "mail/security_change.html",
+        include_str!("../templates/mail/security_change.html"),
     ),
 ];
 
@@ -149,6 +165,16 @@ fn notice_values(notice: &Notice) -> Value {
             link => link.expose_secret(),
             days => valid_for.as_secs().div_ceil(86_400).max(1).to_string(),
         },
+        Notice::AccountLocked { locked_for } => context! {
+            minutes => locked_for.map(|d| minutes(d).to_string()),
+        },
+        Notice::SecurityChange { change } => context! {
+            change => match change {
+                SecurityChange::AuthenticatorAdded => "authenticator_added",
+                SecurityChange::AuthenticatorRemoved => "authenticator_removed",
+                SecurityChange::RecoveryCodesRenewed => "recovery_codes_renewed",
+            },
+        },
     }
 }
 
@@ -243,12 +269,27 @@ mod tests {
                 link: LINK.to_owned().into(),
                 valid_for: Duration::from_secs(7 * 86_400),
             },
+            Notice::AccountLocked {
+                locked_for: Some(Duration::from_secs(30)),
+            },
+            Notice::AccountLocked { locked_for: None },
+            Notice::SecurityChange {
+                change: SecurityChange::AuthenticatorAdded,
+            },
+            Notice::SecurityChange {
+                change: SecurityChange::AuthenticatorRemoved,
+            },
+            Notice::SecurityChange {
+                change: SecurityChange::RecoveryCodesRenewed,
+            },
         ];
         for notice in &all {
             match notice {
                 Notice::SignUpCode { .. }
                 | Notice::AlreadyRegistered { .. }
-                | Notice::Invitation { .. } => {}
+                | Notice::Invitation { .. }
+                | Notice::AccountLocked { .. }
+                | Notice::SecurityChange { .. } => {}
             }
         }
         all

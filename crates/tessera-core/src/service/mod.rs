@@ -8,6 +8,8 @@ mod grants;
 mod groups;
 mod identity_verification;
 mod invitations;
+mod lockout;
+mod mfa;
 mod phone_verification;
 mod profiling;
 mod short_cache;
@@ -25,6 +27,8 @@ pub use identity_verification::{
     ProviderView, SessionState, StartedVerification, VerificationReturn, WebhookError,
 };
 pub use invitations::{Acceptance, NewInvitation};
+pub use lockout::Attempt;
+pub use mfa::{CHALLENGE_PREFIX, MfaStatus, OpenedChallenge, TotpEnrolment};
 pub use profiling::{Collection, ProfileCollected};
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use signup::{Proof, SignUpForm, SignUpPlace, SignedUp};

@@ -2,10 +2,12 @@
 //! exists), start, find and end sessions, set a password.
 
 use super::Core;
+use super::lockout::Attempt;
 use crate::email::Email;
 use crate::error::CoreError;
 use crate::event::{Actor, Event, kinds};
 use crate::ids::{ClientId, SessionId, TenantId, UserId};
+use crate::lockout::{Factor, Refusal};
 use crate::oauth::session::{Authentication, Session, SessionLifetimes};
 use crate::password::{PasswordError, PolicyContext, Verification};
 use crate::secret::{SecretHash, generate_secret};
@@ -65,7 +67,8 @@ fn map_password_error(error: PasswordError) -> CoreError {
 impl Core {
     /// Checks an email and password. Every failure is `InvalidCredentials`, after the same
     /// amount of hashing work, so that the answer does not tell whether the account exists
-    /// (A07). The reason goes to the audit log only.
+    /// (A07). The exception is a locked account: its attempts are counted but not hashed
+    /// (A03), and the answer is the same. The reason goes to the audit log only.
     pub async fn check_password(
         &self,
         context: &SignInContext,
@@ -83,48 +86,76 @@ impl Core {
         };
         let candidate = user
             .as_ref()
-            .filter(|user| user.status == UserStatus::Active);
-        let stored = candidate.and_then(|user| user.password_hash.as_ref());
+            .filter(|user| user.status == UserStatus::Active && user.password_hash.is_some());
+        let reason = match candidate {
+            Some(candidate) => {
+                let tenant = self
+                    .tenant_by_id(context.tenant_id)
+                    .await?
+                    .ok_or(CoreError::NotFound("tenant"))?;
+                let attempt = self
+                    .counted_attempt(&tenant, candidate, Factor::Password, || {
+                        self.verify_password(candidate, password)
+                    })
+                    .await?;
+                match attempt {
+                    Attempt::Passed(()) => return Ok(candidate.clone()),
+                    Attempt::Failed { .. } => "bad_password",
+                    Attempt::Refused(Refusal::Locked(_)) => "locked",
+                    Attempt::Refused(Refusal::Disabled) => "disabled",
+                }
+            }
+            None => {
+                // The same hashing work as for a real account (A07).
+                self.parts
+                    .passwords
+                    .verify(password, None)
+                    .await
+                    .map_err(map_password_error)?;
+                match &user {
+                    None => "unknown_user",
+                    Some(user) if user.status != UserStatus::Active => "inactive_user",
+                    Some(_) => "no_password",
+                }
+            }
+        };
+        let subject = user.map_or_else(|| "user:unknown".to_owned(), |u| user_subject(u.id));
+        let event = Event::new(
+            context.tenant_id,
+            self.parts.clock.now(),
+            &Actor::System,
+            kinds::SIGN_IN_FAILED,
+            subject,
+            context.payload(json!({"method": "pwd", "reason": reason})),
+        );
+        self.parts.store.insert_event(&event).await?;
+        Err(CoreError::InvalidCredentials)
+    }
+
+    /// Checks the password of a user who has one, rehashing it when the parameters changed.
+    async fn verify_password(
+        &self,
+        user: &User,
+        password: SecretString,
+    ) -> Result<Option<()>, CoreError> {
+        let stored = user.password_hash.as_ref();
         let verification = self
             .parts
             .passwords
             .verify(password, stored)
             .await
             .map_err(map_password_error)?;
-        let reason = match (&user, candidate, stored, &verification) {
-            (Some(_), Some(_), Some(_), Verification::Match { .. }) => None,
-            (None, ..) => Some("unknown_user"),
-            (Some(_), None, ..) => Some("inactive_user"),
-            (Some(_), Some(_), None, _) => Some("no_password"),
-            _ => Some("bad_password"),
-        };
-        let now = self.parts.clock.now();
-        match (reason, user) {
-            (None, Some(user)) => {
-                if let (Verification::Match { rehash: Some(hash) }, Some(previous)) =
-                    (verification, &user.password_hash)
-                {
+        match (verification, stored) {
+            (Verification::Match { rehash }, Some(previous)) => {
+                if let Some(hash) = rehash {
                     self.parts
                         .store
                         .set_password_hash(user.tenant_id, user.id, previous, &hash)
                         .await?;
                 }
-                Ok(user)
+                Ok(Some(()))
             }
-            (reason, user) => {
-                let subject =
-                    user.map_or_else(|| "user:unknown".to_owned(), |u| user_subject(u.id));
-                let event = Event::new(
-                    context.tenant_id,
-                    now,
-                    &Actor::System,
-                    kinds::SIGN_IN_FAILED,
-                    subject,
-                    context.payload(json!({"method": "pwd", "reason": reason})),
-                );
-                self.parts.store.insert_event(&event).await?;
-                Err(CoreError::InvalidCredentials)
-            }
+            _ => Ok(None),
         }
     }
 

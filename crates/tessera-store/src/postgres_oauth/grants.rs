@@ -450,10 +450,14 @@ impl GrantStore for PostgresStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 11] = [
+        let statements: [(&str, OffsetDateTime); 12] = [
             ("DELETE FROM sign_ups WHERE expires_at < $1", horizon),
             (
                 "DELETE FROM phone_verifications WHERE expires_at < $1",
+                horizon,
+            ),
+            (
+                "DELETE FROM sign_in_challenges WHERE expires_at < $1",
                 horizon,
             ),
             (

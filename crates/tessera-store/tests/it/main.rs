@@ -9,6 +9,8 @@ mod filter_table;
 mod fixtures;
 mod groups;
 mod identity_verification;
+mod lockout;
+mod mfa;
 mod oauth;
 mod phone_verifications;
 mod profiling;

@@ -408,6 +408,46 @@ const ENGLISH: &[(&str, &str)] = &[
         "If the button does not work, copy this link into your browser:",
     ),
     (
+        "mail_account_locked_subject",
+        "Signing in to your {tenant} account is paused",
+    ),
+    (
+        "mail_account_locked_intro",
+        "There were several failed attempts to sign in to your account at {tenant}.",
+    ),
+    (
+        "mail_account_locked_paused",
+        "To protect your account, signing in is paused for {minutes} minutes.",
+    ),
+    (
+        "mail_account_locked_blocked",
+        "To protect your account, this way of signing in is blocked until you reset your password or support unlocks it.",
+    ),
+    (
+        "mail_account_locked_advice",
+        "If it was not you, someone may know your email address; your password was not revealed. Choose a strong password and turn on two-step verification.",
+    ),
+    (
+        "mail_security_change_subject",
+        "The security settings of your {tenant} account changed",
+    ),
+    (
+        "mail_security_change_authenticator_added",
+        "An authenticator app was added to your account at {tenant}.",
+    ),
+    (
+        "mail_security_change_authenticator_removed",
+        "An authenticator app was removed from your account at {tenant}.",
+    ),
+    (
+        "mail_security_change_recovery_codes_renewed",
+        "New recovery codes were made for your account at {tenant}; the old ones no longer work.",
+    ),
+    (
+        "mail_security_change_not_you",
+        "If this was not you, reset your password at once and contact support.",
+    ),
+    (
         "mail_footer",
         "{tenant} sent this mail automatically. Replies are not read.",
     ),
@@ -766,6 +806,46 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "mail_link_fallback",
         "Falls die Schaltfläche nicht funktioniert, kopieren Sie diesen Link in Ihren Browser:",
+    ),
+    (
+        "mail_account_locked_subject",
+        "Die Anmeldung bei Ihrem Konto bei {tenant} ist pausiert",
+    ),
+    (
+        "mail_account_locked_intro",
+        "Es gab mehrere fehlgeschlagene Versuche, sich bei Ihrem Konto bei {tenant} anzumelden.",
+    ),
+    (
+        "mail_account_locked_paused",
+        "Zum Schutz Ihres Kontos ist die Anmeldung für {minutes} Minuten pausiert.",
+    ),
+    (
+        "mail_account_locked_blocked",
+        "Zum Schutz Ihres Kontos ist diese Art der Anmeldung gesperrt, bis Sie Ihr Passwort zurücksetzen oder der Support sie entsperrt.",
+    ),
+    (
+        "mail_account_locked_advice",
+        "Falls Sie es nicht waren, kennt jemand Ihre E-Mail-Adresse; Ihr Passwort wurde nicht preisgegeben. Wählen Sie ein starkes Passwort und schalten Sie die Bestätigung in zwei Schritten ein.",
+    ),
+    (
+        "mail_security_change_subject",
+        "Die Sicherheitseinstellungen Ihres Kontos bei {tenant} wurden geändert",
+    ),
+    (
+        "mail_security_change_authenticator_added",
+        "Zu Ihrem Konto bei {tenant} wurde eine Authenticator-App hinzugefügt.",
+    ),
+    (
+        "mail_security_change_authenticator_removed",
+        "Von Ihrem Konto bei {tenant} wurde eine Authenticator-App entfernt.",
+    ),
+    (
+        "mail_security_change_recovery_codes_renewed",
+        "Für Ihr Konto bei {tenant} wurden neue Wiederherstellungscodes erstellt; die alten gelten nicht mehr.",
+    ),
+    (
+        "mail_security_change_not_you",
+        "Falls Sie das nicht waren, setzen Sie sofort Ihr Passwort zurück und wenden Sie sich an den Support.",
     ),
     (
         "mail_footer",

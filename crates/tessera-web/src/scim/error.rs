@@ -80,7 +80,10 @@ fn scim_error(error: CoreError) -> ScimError {
         CoreError::EditConflict => ScimError::precondition_failed(
             "the resource was changed since the version the request names; read it again",
         ),
-        CoreError::Unauthenticated | CoreError::InvalidCredentials | CoreError::CodeRefused(_) => {
+        CoreError::Unauthenticated
+        | CoreError::InvalidCredentials
+        | CoreError::CodeRefused(_)
+        | CoreError::Locked { .. } => {
             ScimError::with_status(401, "a bearer token with the scim scope is required")
         }
         CoreError::Forbidden(scope) => {

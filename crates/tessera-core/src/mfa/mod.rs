@@ -1,0 +1,162 @@
+//! Second factors: TOTP authenticator apps and recovery codes (passkeys and emailed codes
+//! join them), the level a sign-in must reach, and the challenge that holds a sign-in
+//! between its first and second factor.
+
+pub mod policy;
+pub mod recovery;
+pub mod totp;
+
+use crate::event::Event;
+use crate::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
+use crate::oauth::session::Authentication;
+use crate::secret::SecretHash;
+use crate::store::StoreResult;
+use time::{Duration, OffsetDateTime};
+
+/// How long a sign-in waits for its second factor.
+pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(10);
+/// Most factors one user may have, so that a listing stays short.
+pub const MAX_FACTORS: usize = 10;
+/// Longest factor name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// The kinds of enrolled factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    Totp,
+}
+
+impl FactorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactorKind::Totp => "totp",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        (text == "totp").then_some(FactorKind::Totp)
+    }
+}
+
+/// A second factor of a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaFactor {
+    pub id: MfaFactorId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub kind: FactorKind,
+    /// What the user calls it ("Phone", "Work laptop").
+    pub name: String,
+    /// The TOTP seed, sealed with the key encryption key and bound to the factor id.
+    pub sealed_secret: Option<Vec<u8>>,
+    /// The newest TOTP step accepted; no step at or before it is accepted again (A41).
+    pub last_step: Option<u64>,
+    pub created_at: OffsetDateTime,
+    /// Set when the user proved the factor works; an unconfirmed factor is never used.
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl MfaFactor {
+    /// What the seed is sealed to: a sealed seed copied to another row does not open.
+    pub fn sealing_context(id: MfaFactorId) -> Vec<u8> {
+        format!("mfa_factor:{id}").into_bytes()
+    }
+
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed_at.is_some()
+    }
+}
+
+/// A sign-in that passed its first factor and waits for the second. The browser holds a
+/// random secret naming it; only the digest is kept. No session exists until it is met.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignInChallenge {
+    pub id: SignInChallengeId,
+    pub secret_hash: SecretHash,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    /// What the user proved so far (methods and time).
+    pub authentication: Authentication,
+    /// The user has no second factor yet and must enrol one to go on.
+    pub enrol: bool,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub consumed_at: Option<OffsetDateTime>,
+}
+
+impl SignInChallenge {
+    pub fn is_open(&self, now: OffsetDateTime) -> bool {
+        self.consumed_at.is_none() && now < self.expires_at
+    }
+}
+
+/// Factors, recovery codes and second-factor challenges in storage.
+#[async_trait::async_trait]
+pub trait MfaStore {
+    /// Adds a factor; an unconfirmed factor of the same kind the user left behind goes.
+    async fn insert_mfa_factor(&self, factor: &MfaFactor) -> StoreResult<()>;
+    /// The user's factors, oldest first.
+    async fn mfa_factors(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<MfaFactor>>;
+    /// Marks an unconfirmed factor confirmed with its first accepted step, writing `event`
+    /// in the same transaction; false if it is gone or confirmed already.
+    async fn confirm_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        step: u64,
+        now: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool>;
+    /// Records `step` as used if it is newer than every step used before: one atomic
+    /// compare-and-set, so that two concurrent uses of one code cannot both pass (A41).
+    async fn spend_totp_step(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        step: u64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Removes a factor, and the recovery codes with the last confirmed one, writing
+    /// `event` in the same transaction; false if there was no such factor.
+    async fn delete_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        event: &Event,
+    ) -> StoreResult<bool>;
+    /// Replaces the user's recovery codes by a new set in one transaction (A43).
+    async fn replace_recovery_codes(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hashes: &[SecretHash],
+        now: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// Marks an unused code used; false if it is unknown or used already.
+    async fn spend_recovery_code(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// How many unused recovery codes the user has.
+    async fn recovery_codes_left(&self, tenant: TenantId, user: UserId) -> StoreResult<u32>;
+    async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> StoreResult<()>;
+    async fn sign_in_challenge_by_hash(
+        &self,
+        hash: &SecretHash,
+    ) -> StoreResult<Option<SignInChallenge>>;
+    /// Spends an open challenge; false if it was spent already (a second tab, a replay).
+    async fn consume_sign_in_challenge(
+        &self,
+        id: SignInChallengeId,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+}

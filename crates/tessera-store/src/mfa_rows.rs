@@ -1,0 +1,79 @@
+//! `mfa_factors` and `sign_in_challenges` rows as plain values, and their conversion to the
+//! domain's types; both backends read their columns into these.
+
+use crate::errors::corrupt;
+use crate::oauth_rows::secret_hash;
+use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
+use tessera_core::mfa::{FactorKind, MfaFactor, SignInChallenge};
+use tessera_core::oauth::session::Authentication;
+use tessera_core::store::StoreResult;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub(crate) struct MfaFactorParts {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub sealed_secret: Option<Vec<u8>>,
+    pub last_step: Option<i64>,
+    pub created_at: OffsetDateTime,
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl MfaFactorParts {
+    pub fn into_factor(self) -> StoreResult<MfaFactor> {
+        Ok(MfaFactor {
+            id: MfaFactorId::from_uuid(self.id),
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            user_id: UserId::from_uuid(self.user_id),
+            kind: FactorKind::parse(&self.kind)
+                .ok_or_else(|| corrupt("factor kind", &self.kind))?,
+            name: self.name,
+            sealed_secret: self.sealed_secret,
+            last_step: self
+                .last_step
+                .map(u64::try_from)
+                .transpose()
+                .map_err(|e| corrupt("last step", e))?,
+            created_at: self.created_at,
+            confirmed_at: self.confirmed_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}
+
+/// A TOTP step as the column stores it: steps of 30 s stay far below `i64::MAX`.
+pub(crate) fn step_column(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
+
+pub(crate) struct ChallengeParts {
+    pub id: Uuid,
+    pub secret_hash: Vec<u8>,
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub authentication: Authentication,
+    pub enrol: bool,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub consumed_at: Option<OffsetDateTime>,
+}
+
+impl ChallengeParts {
+    pub fn into_challenge(self) -> StoreResult<SignInChallenge> {
+        Ok(SignInChallenge {
+            id: SignInChallengeId::from_uuid(self.id),
+            secret_hash: secret_hash("sign-in challenge", self.secret_hash)?,
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            user_id: UserId::from_uuid(self.user_id),
+            authentication: self.authentication,
+            enrol: self.enrol,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            consumed_at: self.consumed_at,
+        })
+    }
+}

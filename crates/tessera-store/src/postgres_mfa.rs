@@ -1,0 +1,322 @@
+//! Second factors, recovery codes and second-factor challenges on PostgreSQL.
+
+use crate::errors::classify;
+use crate::mfa_rows::{ChallengeParts, MfaFactorParts, step_column};
+use crate::postgres::{PostgresStore, insert_event};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use tessera_core::event::Event;
+use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
+use tessera_core::mfa::{MfaFactor, MfaStore, SignInChallenge};
+use tessera_core::secret::SecretHash;
+use tessera_core::store::StoreResult;
+use time::OffsetDateTime;
+
+fn factor_from_row(row: &PgRow) -> StoreResult<MfaFactor> {
+    MfaFactorParts {
+        id: row.try_get("id").map_err(classify)?,
+        tenant_id: row.try_get("tenant_id").map_err(classify)?,
+        user_id: row.try_get("user_id").map_err(classify)?,
+        kind: row.try_get("kind").map_err(classify)?,
+        name: row.try_get("name").map_err(classify)?,
+        sealed_secret: row.try_get("sealed_secret").map_err(classify)?,
+        last_step: row.try_get("last_step").map_err(classify)?,
+        created_at: row.try_get("created_at").map_err(classify)?,
+        confirmed_at: row.try_get("confirmed_at").map_err(classify)?,
+        last_used_at: row.try_get("last_used_at").map_err(classify)?,
+    }
+    .into_factor()
+}
+
+fn challenge_from_row(row: &PgRow) -> StoreResult<SignInChallenge> {
+    ChallengeParts {
+        id: row.try_get("id").map_err(classify)?,
+        secret_hash: row.try_get("secret_hash").map_err(classify)?,
+        tenant_id: row.try_get("tenant_id").map_err(classify)?,
+        user_id: row.try_get("user_id").map_err(classify)?,
+        authentication: row
+            .try_get::<Json<_>, _>("authentication")
+            .map_err(classify)?
+            .0,
+        enrol: row.try_get("enrol").map_err(classify)?,
+        created_at: row.try_get("created_at").map_err(classify)?,
+        expires_at: row.try_get("expires_at").map_err(classify)?,
+        consumed_at: row.try_get("consumed_at").map_err(classify)?,
+    }
+    .into_challenge()
+}
+
+#[async_trait]
+impl MfaStore for PostgresStore {
+    async fn insert_mfa_factor(&self, factor: &MfaFactor) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM mfa_factors
+             WHERE tenant_id = $1 AND user_id = $2 AND kind = $3 AND confirmed_at IS NULL",
+        )
+        .bind(factor.tenant_id.as_uuid())
+        .bind(factor.user_id.as_uuid())
+        .bind(factor.kind.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO mfa_factors (id, tenant_id, user_id, kind, name, sealed_secret,
+                 last_step, created_at, confirmed_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(factor.id.as_uuid())
+        .bind(factor.tenant_id.as_uuid())
+        .bind(factor.user_id.as_uuid())
+        .bind(factor.kind.as_str())
+        .bind(&factor.name)
+        .bind(factor.sealed_secret.as_deref())
+        .bind(factor.last_step.map(step_column))
+        .bind(factor.created_at)
+        .bind(factor.confirmed_at)
+        .bind(factor.last_used_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn mfa_factors(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<MfaFactor>> {
+        let rows = sqlx::query(
+            "SELECT * FROM mfa_factors
+             WHERE tenant_id = $1 AND user_id = $2 ORDER BY created_at, id",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(factor_from_row).collect()
+    }
+
+    async fn confirm_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        step: u64,
+        now: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let confirmed = sqlx::query(
+            "UPDATE mfa_factors SET confirmed_at = $4, last_used_at = $4, last_step = $5
+             WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND confirmed_at IS NULL",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(id.as_uuid())
+        .bind(now)
+        .bind(step_column(step))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if !confirmed {
+            return Ok(false);
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    async fn spend_totp_step(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        step: u64,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let spent = sqlx::query(
+            "UPDATE mfa_factors SET last_step = $4, last_used_at = $5
+             WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND confirmed_at IS NOT NULL
+               AND (last_step IS NULL OR last_step < $4)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(id.as_uuid())
+        .bind(step_column(step))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        tx.commit().await.map_err(classify)?;
+        Ok(spent)
+    }
+
+    async fn delete_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM mfa_factors WHERE tenant_id = $1 AND user_id = $2 AND id = $3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if !deleted {
+            return Ok(false);
+        }
+        // Recovery codes stand in for a second factor; with none left they have no use.
+        sqlx::query(
+            "DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2
+               AND NOT EXISTS (SELECT 1 FROM mfa_factors
+                               WHERE tenant_id = $1 AND user_id = $2
+                                 AND confirmed_at IS NOT NULL)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hashes: &[SecretHash],
+        now: OffsetDateTime,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        for hash in hashes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (tenant_id, user_id, code_hash, created_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(tenant.as_uuid())
+            .bind(user.as_uuid())
+            .bind(hash.as_bytes().as_slice())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn spend_recovery_code(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        hash: &SecretHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let spent = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $4
+             WHERE tenant_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(hash.as_bytes().as_slice())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        tx.commit().await.map_err(classify)?;
+        Ok(spent)
+    }
+
+    async fn recovery_codes_left(&self, tenant: TenantId, user: UserId) -> StoreResult<u32> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes
+             WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(u32::try_from(count).unwrap_or(0))
+    }
+
+    async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO sign_in_challenges (id, secret_hash, tenant_id, user_id,
+                 authentication, enrol, created_at, expires_at, consumed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(challenge.id.as_uuid())
+        .bind(challenge.secret_hash.as_bytes().as_slice())
+        .bind(challenge.tenant_id.as_uuid())
+        .bind(challenge.user_id.as_uuid())
+        .bind(Json(&challenge.authentication))
+        .bind(challenge.enrol)
+        .bind(challenge.created_at)
+        .bind(challenge.expires_at)
+        .bind(challenge.consumed_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn sign_in_challenge_by_hash(
+        &self,
+        hash: &SecretHash,
+    ) -> StoreResult<Option<SignInChallenge>> {
+        let row = sqlx::query("SELECT * FROM sign_in_challenges WHERE secret_hash = $1")
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(challenge_from_row).transpose()
+    }
+
+    async fn consume_sign_in_challenge(
+        &self,
+        id: SignInChallengeId,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let consumed = sqlx::query(
+            "UPDATE sign_in_challenges SET consumed_at = $2
+             WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2",
+        )
+        .bind(id.as_uuid())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        tx.commit().await.map_err(classify)?;
+        Ok(consumed)
+    }
+}

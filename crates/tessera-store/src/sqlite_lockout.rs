@@ -1,0 +1,161 @@
+//! Lockout counters on SQLite: the single writer's `BEGIN IMMEDIATE` transaction makes
+//! read, decide and write one step.
+
+use crate::errors::classify;
+use crate::sqlite::{SqliteStore, insert_event, micros, optional_time};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use tessera_core::event::Event;
+use tessera_core::ids::{TenantId, UserId};
+use tessera_core::lockout::{
+    Factor, LockState, LockoutPolicy, LockoutStore, Reservation, reserve, settle_success,
+};
+use tessera_core::store::{StoreError, StoreResult};
+use time::OffsetDateTime;
+
+fn state_from_row(row: &SqliteRow) -> StoreResult<LockState> {
+    let failures: i64 = row.try_get("failures").map_err(classify)?;
+    Ok(LockState {
+        failures: u32::try_from(failures)
+            .map_err(|_| StoreError::Database("negative failure count".into()))?,
+        locked_until: optional_time(row, "locked_until")?,
+        disabled_at: optional_time(row, "disabled_at")?,
+    })
+}
+
+async fn load(
+    tx: &mut sqlx::SqliteConnection,
+    tenant: TenantId,
+    user: UserId,
+    factor: Factor,
+) -> StoreResult<LockState> {
+    let row = sqlx::query(
+        "SELECT failures, locked_until, disabled_at FROM factor_locks
+         WHERE tenant_id = ?1 AND user_id = ?2 AND factor = ?3",
+    )
+    .bind(tenant.as_uuid())
+    .bind(user.as_uuid())
+    .bind(factor.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(classify)?;
+    row.as_ref()
+        .map(state_from_row)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+async fn save(
+    tx: &mut sqlx::SqliteConnection,
+    tenant: TenantId,
+    user: UserId,
+    factor: Factor,
+    state: &LockState,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO factor_locks (tenant_id, user_id, factor, failures, locked_until,
+             disabled_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tenant_id, user_id, factor) DO UPDATE SET
+             failures = excluded.failures, locked_until = excluded.locked_until,
+             disabled_at = excluded.disabled_at, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.as_uuid())
+    .bind(user.as_uuid())
+    .bind(factor.as_str())
+    .bind(i64::from(state.failures))
+    .bind(state.locked_until.map(micros))
+    .bind(state.disabled_at.map(micros))
+    .bind(micros(now))
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+#[async_trait]
+impl LockoutStore for SqliteStore {
+    async fn reserve_attempt(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        factor: Factor,
+        now: OffsetDateTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<(LockState, Reservation)> {
+        let mut tx = self.begin_write().await?;
+        let state = load(&mut tx, tenant, user, factor).await?;
+        let (next, reservation) = reserve(state, now, policy);
+        save(&mut tx, tenant, user, factor, &next, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok((next, reservation))
+    }
+
+    async fn settle_success(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        factor: Factor,
+        slot: u32,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let state = load(&mut tx, tenant, user, factor).await?;
+        let next = settle_success(state, slot);
+        save(&mut tx, tenant, user, factor, &next, now).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn lock_states(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> StoreResult<Vec<(Factor, LockState)>> {
+        let rows = sqlx::query(
+            "SELECT factor, failures, locked_until, disabled_at FROM factor_locks
+             WHERE tenant_id = ?1 AND user_id = ?2 AND failures > 0 ORDER BY factor",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_all(&self.readers)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .filter_map(|row| {
+                let name: String = row.try_get("factor").ok()?;
+                Some((Factor::parse(&name)?, row))
+            })
+            .map(|(factor, row)| Ok((factor, state_from_row(row)?)))
+            .collect()
+    }
+
+    async fn clear_locks(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        factor: Option<Factor>,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let cleared = sqlx::query(
+            "DELETE FROM factor_locks
+             WHERE tenant_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR factor = ?3)
+               AND failures > 0",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(factor.map(Factor::as_str))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected();
+        if cleared == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+}
