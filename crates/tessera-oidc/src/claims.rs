@@ -295,6 +295,7 @@ mod verified_claims_tests {
             custom_claims: Default::default(),
             needs: Default::default(),
             required_verification: required,
+            minimum_acr: None,
             logo_uri: None,
             client_uri: None,
             policy_uri: None,

@@ -51,6 +51,7 @@ pub fn document(issuer: &str, access_token_algorithm: SigningAlgorithm) -> Value
         "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": claims_supported(),
+        "acr_values_supported": ["urn:tessera:loa:1", "urn:tessera:loa:2"],
         // Accepted, but it never releases more than the granted scopes do.
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

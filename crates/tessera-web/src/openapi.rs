@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         admin::invitations::list, admin::invitations::create, admin::invitations::read, admin::invitations::revoke,
         admin::identity_verification::read, admin::identity_verification::replace, admin::identity_verification::remove,
         admin::identity_verification::verifications,
+        admin::security::read, admin::security::unlock, admin::security::reset_mfa,
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
@@ -34,6 +35,8 @@ use utoipa::{Modify, OpenApi};
         admin::invitations::InvitationResponse, admin::invitations::InvitationCreate, ListResponse<admin::invitations::InvitationResponse>,
         admin::identity_verification::ProviderInput, admin::identity_verification::ProviderResponse,
         admin::identity_verification::VerificationResponse, admin::identity_verification::Verifications,
+        admin::security::FactorResponse, admin::security::LockResponse, admin::security::SecurityResponse,
+        admin::security::UnlockInput, admin::security::UnlockResponse, admin::security::ResetResponse,
     )),
     modifiers(&BearerAuth),
 )]

@@ -133,6 +133,10 @@ pub struct ClientMetadata {
     /// (a Tessera extension); released to it as `verified_claims`.
     #[serde(default)]
     pub required_verification: Option<crate::identity_verification::AssuranceLevel>,
+    /// The weakest sign-in this client accepts (a Tessera extension): with
+    /// `urn:tessera:loa:2` its users always pass a second factor.
+    #[serde(default)]
+    pub minimum_acr: Option<crate::mfa::policy::AuthLevel>,
     pub logo_uri: Option<RedirectUri>,
     pub client_uri: Option<RedirectUri>,
     pub policy_uri: Option<RedirectUri>,
@@ -352,6 +356,7 @@ mod tests {
             custom_claims: BTreeMap::new(),
             needs: Default::default(),
             required_verification: None,
+            minimum_acr: None,
             logo_uri: None,
             client_uri: None,
             policy_uri: None,

@@ -56,6 +56,13 @@ pub struct OpenedChallenge {
     pub cookie_value: SecretString,
 }
 
+/// How the user's account is labelled in their authenticator app.
+fn account_label(user: &User) -> String {
+    user.primary_email()
+        .map(|email| email.as_str().to_owned())
+        .unwrap_or_else(|| user.id.to_string())
+}
+
 fn subject(user: UserId) -> String {
     format!("user:{user}")
 }
@@ -133,14 +140,34 @@ impl Core {
             last_used_at: None,
         };
         self.parts.store.insert_mfa_factor(&factor).await?;
-        let account = user
-            .primary_email()
-            .map(|email| email.as_str().to_owned())
-            .unwrap_or_else(|| user.id.to_string());
         Ok(TotpEnrolment {
             factor_id: id,
             secret: seed.base32(),
-            uri: seed.provisioning_uri(&tenant.display_name, &account),
+            uri: seed.provisioning_uri(&tenant.display_name, &account_label(user)),
+        })
+    }
+
+    /// An enrolment started earlier and not confirmed yet, to show again (after a wrong
+    /// code the user keeps the QR code they scanned).
+    pub async fn resume_totp_enrolment(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        factor: MfaFactorId,
+    ) -> Result<TotpEnrolment, CoreError> {
+        let pending = self
+            .parts
+            .store
+            .mfa_factors(tenant.id, user.id)
+            .await?
+            .into_iter()
+            .find(|f| f.id == factor && !f.is_confirmed())
+            .ok_or(CoreError::NotFound("enrolment"))?;
+        let seed = self.open_seed(&pending)?;
+        Ok(TotpEnrolment {
+            factor_id: pending.id,
+            secret: seed.base32(),
+            uri: seed.provisioning_uri(&tenant.display_name, &account_label(user)),
         })
     }
 
@@ -434,5 +461,75 @@ impl Core {
             })),
             Attempt::Refused(refusal) => Err(locked_error(refusal, self.parts.clock.now())),
         }
+    }
+}
+
+/// What an administrator sees of a user's sign-in security.
+#[derive(Debug, Clone)]
+pub struct UserSecurity {
+    pub mfa: MfaStatus,
+    /// Lockout counters that are not at zero.
+    pub locks: Vec<(Factor, crate::lockout::LockState)>,
+}
+
+impl Core {
+    async fn admin_subject(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+    ) -> Result<(Tenant, User), CoreError> {
+        let tenant = self
+            .tenant_by_id(auth.tenant_id())
+            .await?
+            .ok_or(CoreError::NotFound("tenant"))?;
+        let user = self
+            .parts
+            .store
+            .user_by_id(tenant.id, user)
+            .await?
+            .ok_or(CoreError::NotFound("user"))?;
+        Ok((tenant, user))
+    }
+
+    /// A user's factors, recovery codes left and lockout counters, for administrators.
+    pub async fn user_security(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+    ) -> Result<UserSecurity, CoreError> {
+        let (tenant, user) = self.admin_subject(auth, user).await?;
+        Ok(UserSecurity {
+            mfa: self.mfa_status(&tenant, user.id).await?,
+            locks: self.parts.store.lock_states(tenant.id, user.id).await?,
+        })
+    }
+
+    /// Clears a user's lockout (one factor, or all) for an administrator; false when
+    /// nothing was locked.
+    pub async fn admin_unlock(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+        factor: Option<Factor>,
+    ) -> Result<bool, CoreError> {
+        let (tenant, user) = self.admin_subject(auth, user).await?;
+        self.unlock_user(&tenant, user.id, factor, auth.actor())
+            .await
+    }
+
+    /// Removes every second factor of a user (a lost phone, verified by support): the user
+    /// enrols again at the next sign-in that needs one.
+    pub async fn reset_mfa(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+    ) -> Result<usize, CoreError> {
+        let (tenant, user) = self.admin_subject(auth, user).await?;
+        let factors = self.parts.store.mfa_factors(tenant.id, user.id).await?;
+        for factor in &factors {
+            self.remove_mfa_factor(&tenant, &user, factor.id, auth.actor())
+                .await?;
+        }
+        Ok(factors.len())
     }
 }

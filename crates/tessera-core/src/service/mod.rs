@@ -28,7 +28,7 @@ pub use identity_verification::{
 };
 pub use invitations::{Acceptance, NewInvitation};
 pub use lockout::Attempt;
-pub use mfa::{CHALLENGE_PREFIX, MfaStatus, OpenedChallenge, TotpEnrolment};
+pub use mfa::{CHALLENGE_PREFIX, MfaStatus, OpenedChallenge, TotpEnrolment, UserSecurity};
 pub use profiling::{Collection, ProfileCollected};
 pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use signup::{Proof, SignUpForm, SignUpPlace, SignedUp};

@@ -8,6 +8,7 @@ use crate::error::{ErrorCode, OAuthError};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
 use tessera_core::oauth::client::Client;
 use tessera_core::oauth::grant::{AuthorizationContext, consent_items};
 use tessera_core::oauth::session::Session;
@@ -50,6 +51,9 @@ pub enum AuthorizeStep {
     Profile(PendingRequest),
     /// The client requires an identity verification level the user does not have yet.
     Verify(PendingRequest),
+    /// The session is signed in, but not strongly enough for this client or request: the
+    /// user must pass a second factor (or enrol one).
+    StepUp(PendingRequest),
     /// The request cannot be trusted enough to redirect: show this message.
     ErrorPage(String),
 }
@@ -351,12 +355,22 @@ impl Provider {
             }
             return Ok(AuthorizeStep::Login(self.keep(issuer, pending).await?));
         };
+        let tenant = self
+            .core
+            .tenant_by_id(issuer.tenant_id)
+            .await?
+            .ok_or_else(OAuthError::server_error)?;
+        if session_level(&session) < level_needed(&tenant, &pending) {
+            if request.prompt.none {
+                let error = OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "the user must pass a second factor",
+                );
+                return Ok(respond_error(request, issuer, error));
+            }
+            return Ok(AuthorizeStep::StepUp(self.keep(issuer, pending).await?));
+        }
         if !pending.client.metadata.needs.is_empty() {
-            let tenant = self
-                .core
-                .tenant_by_id(issuer.tenant_id)
-                .await?
-                .ok_or_else(OAuthError::server_error)?;
             let questions = self
                 .core
                 .profiling_questions(&tenant, &user, &pending.client)
@@ -468,6 +482,24 @@ impl Provider {
             ..pending
         })
     }
+}
+
+/// The level a session reached, as its `acr` says.
+fn session_level(session: &Session) -> AuthLevel {
+    AuthLevel::from_acr(&session.authentication.acr).unwrap_or(AuthLevel::OneFactor)
+}
+
+/// The level this request needs of a session: the client's minimum, the request's
+/// `acr_values`, and the tenant's mode when it requires MFA of everyone. (Sign-in applies
+/// the rest of the policy, enrolled users and risk, when the session starts.)
+fn level_needed(tenant: &tessera_core::tenant::Tenant, pending: &PendingRequest) -> AuthLevel {
+    required_level(LevelInputs {
+        mode: tenant.settings.mfa.mode,
+        client_minimum: pending.client.metadata.minimum_acr,
+        requested: AuthLevel::requested(&pending.request.acr_values),
+        risk_requires_mfa: false,
+        enrolled: false,
+    })
 }
 
 /// The attributes a client needs, as its grants and consents record them.

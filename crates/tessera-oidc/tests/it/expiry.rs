@@ -42,6 +42,7 @@ fn metadata() -> ClientMetadata {
         custom_claims: BTreeMap::new(),
         needs: Default::default(),
         required_verification: None,
+        minimum_acr: None,
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

@@ -176,6 +176,7 @@ pub fn metadata(name: &str) -> ClientMetadata {
         required_verification: Some(
             tessera_core::identity_verification::AssuranceLevel::Substantial,
         ),
+        minimum_acr: Some(tessera_core::mfa::policy::AuthLevel::TwoFactors),
         logo_uri: None,
         client_uri: None,
         policy_uri: None,

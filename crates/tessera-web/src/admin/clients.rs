@@ -20,6 +20,7 @@ use tessera_core::api_token::Scope;
 use tessera_core::error::FieldError;
 use tessera_core::identity_verification::provider::parse_level;
 use tessera_core::ids::ClientId;
+use tessera_core::mfa::policy::AuthLevel;
 use tessera_core::oauth::client::{
     ClientMetadata, GrantType, SigningAlgorithm, TokenEndpointAuthMethod, TokenLifetimes,
 };
@@ -88,6 +89,9 @@ pub struct ClientInput {
     /// Tessera: the identity verification level (`low`, `substantial` or `high`) users must
     /// have before this client gets a code; it then receives `verified_claims`.
     pub required_verification: Option<String>,
+    /// Tessera: the weakest sign-in the client accepts, `urn:tessera:loa:1` (one factor) or
+    /// `urn:tessera:loa:2` (two factors: its users always pass a second factor).
+    pub minimum_acr: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -126,6 +130,7 @@ pub struct ClientResponse {
     pub required_attributes: Vec<String>,
     pub requested_attributes: Vec<String>,
     pub required_verification: Option<String>,
+    pub minimum_acr: Option<String>,
     pub logo_uri: Option<String>,
     pub client_uri: Option<String>,
     pub policy_uri: Option<String>,
@@ -171,6 +176,7 @@ impl From<RegisteredClient> for ClientResponse {
             required_attributes: m.needs.required.into_iter().collect(),
             requested_attributes: m.needs.requested.into_iter().collect(),
             required_verification: m.required_verification.map(|l| l.as_str().to_owned()),
+            minimum_acr: m.minimum_acr.map(|level| level.acr().to_owned()),
             logo_uri: m.logo_uri.map(String::from),
             client_uri: m.client_uri.map(String::from),
             policy_uri: m.policy_uri.map(String::from),
@@ -299,6 +305,16 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             .map_err(|error| errors.push(error))
             .ok()
     });
+    let minimum_acr = input.minimum_acr.as_deref().and_then(|text| {
+        AuthLevel::from_acr(text)
+            .ok_or_else(|| {
+                errors.push(FieldError::new(
+                    "minimum_acr",
+                    "urn:tessera:loa:1 or urn:tessera:loa:2",
+                ))
+            })
+            .ok()
+    });
     let defaults = TokenLifetimes::default();
     let metadata = ClientMetadata {
         client_name: input.client_name.trim().to_owned(),
@@ -329,6 +345,7 @@ fn parse_metadata(input: ClientInput) -> Result<ClientMetadata, ApiError> {
             requested: input.requested_attributes.into_iter().collect(),
         },
         required_verification,
+        minimum_acr,
         logo_uri: optional_uri("logo_uri", input.logo_uri.as_ref(), &mut errors),
         client_uri: optional_uri("client_uri", input.client_uri.as_ref(), &mut errors),
         policy_uri: optional_uri("policy_uri", input.policy_uri.as_ref(), &mut errors),

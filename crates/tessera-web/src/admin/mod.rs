@@ -5,6 +5,7 @@ pub mod events;
 pub mod identity_verification;
 pub mod invitations;
 pub mod schema;
+pub mod security;
 pub mod tenants;
 pub mod tokens;
 mod user_dto;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(events::routes())
         .merge(invitations::routes())
         .merge(identity_verification::routes())
+        .merge(security::routes())
 }
 
 /// Paging parameters of every list.

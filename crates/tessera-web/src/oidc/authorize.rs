@@ -146,6 +146,11 @@ pub fn render_step(site: &Site, page: &PageContext, step: AuthorizeStep) -> Resp
             site.base,
             encode(&pending.handle)
         )),
+        AuthorizeStep::StepUp(pending) => see_other(&format!(
+            "{}/mfa?auth={}",
+            site.base,
+            encode(&pending.handle)
+        )),
         AuthorizeStep::ErrorPage(message) => {
             pages::message(page, StatusCode::BAD_REQUEST, "error_title", &message)
         }

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(authorize::routes())
         .merge(logout::routes())
         .merge(crate::pages::login::routes())
+        .merge(crate::pages::mfa::routes())
         .merge(crate::pages::signup::routes())
         .merge(crate::pages::phone::routes())
         .merge(crate::pages::invite::routes())

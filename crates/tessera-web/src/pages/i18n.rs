@@ -163,6 +163,60 @@ const ENGLISH: &[(&str, &str)] = &[
     ("stay", "Stay signed in"),
     ("signed_out", "You have been signed out."),
     ("signed_in", "You are signed in."),
+    ("mfa_title", "Confirm it is you"),
+    (
+        "mfa_intro",
+        "Open your authenticator app and enter the 6-digit code it shows for this account.",
+    ),
+    ("mfa_code", "Code from the app"),
+    ("mfa_use_recovery", "Lost your phone? Use a recovery code"),
+    ("mfa_use_app", "Use the authenticator app instead"),
+    (
+        "mfa_recovery_intro",
+        "Enter one of the recovery codes you saved when you set up your authenticator app. Each code works once.",
+    ),
+    ("mfa_recovery_code", "Recovery code"),
+    (
+        "mfa_wrong_code",
+        "That code is not correct. Check the code and try again.",
+    ),
+    (
+        "mfa_locked",
+        "Too many wrong codes. For your security, try again in {minutes} minutes.",
+    ),
+    (
+        "mfa_disabled",
+        "Too many wrong codes: this way of confirming is blocked. Contact support to unlock it.",
+    ),
+    ("mfa_setup_title", "Set up an authenticator app"),
+    (
+        "mfa_setup_intro",
+        "A second step keeps your account safe even if someone learns your password. You need an authenticator app on your phone, such as Google Authenticator, Microsoft Authenticator, 1Password or Aegis.",
+    ),
+    ("mfa_setup_scan", "Scan this QR code with the app."),
+    ("mfa_setup_qr_label", "QR code for your authenticator app"),
+    ("mfa_setup_type", "Or type this key into the app:"),
+    ("mfa_setup_secret", "Key for the authenticator app"),
+    (
+        "mfa_setup_confirm",
+        "Enter the 6-digit code the app now shows.",
+    ),
+    ("mfa_setup_button", "Turn on two-step verification"),
+    (
+        "mfa_sign_in_again",
+        "For your security, sign in again before you add an authenticator app.",
+    ),
+    ("mfa_added", "The authenticator app is set up."),
+    ("mfa_codes_title", "Save your recovery codes"),
+    (
+        "mfa_codes_intro",
+        "If you lose your phone, these codes let you sign in. Print them or keep them in a password manager. Each code works once.",
+    ),
+    (
+        "mfa_codes_once",
+        "This is the only time the codes are shown.",
+    ),
+    ("mfa_codes_saved", "I have saved my codes — continue"),
     ("signup_title", "Create your account"),
     ("signup_submit", "Create account"),
     ("signup_have_account", "Already have an account?"),
@@ -560,6 +614,75 @@ const GERMAN: &[(&str, &str)] = &[
     ("stay", "Angemeldet bleiben"),
     ("signed_out", "Sie wurden abgemeldet."),
     ("signed_in", "Sie sind angemeldet."),
+    ("mfa_title", "Bestätigen Sie, dass Sie es sind"),
+    (
+        "mfa_intro",
+        "Öffnen Sie Ihre Authenticator-App und geben Sie den 6-stelligen Code ein, den sie für dieses Konto anzeigt.",
+    ),
+    ("mfa_code", "Code aus der App"),
+    (
+        "mfa_use_recovery",
+        "Telefon verloren? Einen Wiederherstellungscode verwenden",
+    ),
+    ("mfa_use_app", "Stattdessen die Authenticator-App verwenden"),
+    (
+        "mfa_recovery_intro",
+        "Geben Sie einen der Wiederherstellungscodes ein, die Sie beim Einrichten Ihrer Authenticator-App gespeichert haben. Jeder Code gilt einmal.",
+    ),
+    ("mfa_recovery_code", "Wiederherstellungscode"),
+    (
+        "mfa_wrong_code",
+        "Dieser Code ist nicht richtig. Prüfen Sie ihn und versuchen Sie es erneut.",
+    ),
+    (
+        "mfa_locked",
+        "Zu viele falsche Codes. Versuchen Sie es zu Ihrer Sicherheit in {minutes} Minuten erneut.",
+    ),
+    (
+        "mfa_disabled",
+        "Zu viele falsche Codes: Diese Art der Bestätigung ist gesperrt. Wenden Sie sich an den Support.",
+    ),
+    ("mfa_setup_title", "Authenticator-App einrichten"),
+    (
+        "mfa_setup_intro",
+        "Ein zweiter Schritt schützt Ihr Konto, selbst wenn jemand Ihr Passwort erfährt. Sie brauchen eine Authenticator-App auf Ihrem Telefon, etwa Google Authenticator, Microsoft Authenticator, 1Password oder Aegis.",
+    ),
+    ("mfa_setup_scan", "Scannen Sie diesen QR-Code mit der App."),
+    ("mfa_setup_qr_label", "QR-Code für Ihre Authenticator-App"),
+    (
+        "mfa_setup_type",
+        "Oder geben Sie diesen Schlüssel in die App ein:",
+    ),
+    ("mfa_setup_secret", "Schlüssel für die Authenticator-App"),
+    (
+        "mfa_setup_confirm",
+        "Geben Sie den 6-stelligen Code ein, den die App jetzt anzeigt.",
+    ),
+    (
+        "mfa_setup_button",
+        "Bestätigung in zwei Schritten einschalten",
+    ),
+    (
+        "mfa_sign_in_again",
+        "Melden Sie sich zu Ihrer Sicherheit erneut an, bevor Sie eine Authenticator-App hinzufügen.",
+    ),
+    ("mfa_added", "Die Authenticator-App ist eingerichtet."),
+    (
+        "mfa_codes_title",
+        "Speichern Sie Ihre Wiederherstellungscodes",
+    ),
+    (
+        "mfa_codes_intro",
+        "Wenn Sie Ihr Telefon verlieren, können Sie sich mit diesen Codes anmelden. Drucken Sie sie aus oder bewahren Sie sie in einem Passwort-Manager auf. Jeder Code gilt einmal.",
+    ),
+    (
+        "mfa_codes_once",
+        "Die Codes werden nur dieses eine Mal angezeigt.",
+    ),
+    (
+        "mfa_codes_saved",
+        "Ich habe meine Codes gespeichert – weiter",
+    ),
     ("signup_title", "Konto erstellen"),
     ("signup_submit", "Konto erstellen"),
     ("signup_have_account", "Sie haben bereits ein Konto?"),

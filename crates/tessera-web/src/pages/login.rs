@@ -9,7 +9,7 @@ use crate::oidc::authorize::{CONTINUE_PATH, see_other};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use minijinja::context;
@@ -259,6 +259,12 @@ async fn password_step(
         methods: vec!["pwd".to_owned()],
         acr: ACR_ONE_FACTOR.to_owned(),
     };
+    if let Some(response) =
+        super::mfa::second_factor_step(&state, &site, &prepared, &user, &authentication, &handle)
+            .await
+    {
+        return response;
+    }
     let handle = prepared.pending.as_ref().map(|_| handle.as_str());
     start_session_and_continue(
         &state,
@@ -307,6 +313,29 @@ pub(super) async fn start_session_and_continue(
     authentication: Authentication,
     handle: Option<&str>,
 ) -> Response {
+    let cookie =
+        match begin_session(state, site, page, headers, context, user, authentication).await {
+            Ok(cookie) => cookie,
+            Err(response) => return response,
+        };
+    let mut response = continue_response(site, page, handle);
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Starts a new session for `user`, ending the browser's previous one (A21): the
+/// `Set-Cookie` header of the new session, or the page to show when it failed.
+pub(super) async fn begin_session(
+    state: &AppState,
+    site: &Site,
+    page: &PageContext,
+    headers: &HeaderMap,
+    context: &SignInContext,
+    user: &tessera_core::user::User,
+    authentication: Authentication,
+) -> Result<Option<HeaderValue>, Response> {
     // A21: a session id from before the sign-in never survives it.
     if let Some(old) = site.session(state, headers).await {
         match state.provider.log_out(&old).await {
@@ -320,40 +349,45 @@ pub(super) async fn start_session_and_continue(
             Err(error) => tracing::warn!(%error, "could not end the previous session"),
         }
     }
-    let started = match state
+    match state
         .core
         .start_session(context, user, authentication, site.tenant.settings.sessions)
         .await
     {
-        Ok(started) => started,
+        Ok(started) => Ok(site
+            .cookies
+            .set_session(started.cookie_value.expose_secret())),
         Err(error) => {
             tracing::error!(%error, "could not start a session");
-            return message(
+            Err(message(
                 page,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error_title",
                 page.text("busy"),
-            );
+            ))
         }
-    };
-    let mut response = match handle {
-        Some(handle) => see_other(&format!(
-            "{}{CONTINUE_PATH}?auth={}",
-            site.base,
-            url::form_urlencoded::byte_serialize(handle.as_bytes()).collect::<String>()
-        )),
+    }
+}
+
+/// Where a signed-in browser goes next: on with the authorization request `handle`, or a
+/// page saying it is signed in.
+pub(super) fn continue_response(site: &Site, page: &PageContext, handle: Option<&str>) -> Response {
+    match handle {
+        Some(handle) => see_other(&continue_url(site, handle)),
         None => message(
             page,
             StatusCode::OK,
             "sign_in_title",
             page.text("signed_in"),
         ),
-    };
-    if let Some(cookie) = site
-        .cookies
-        .set_session(started.cookie_value.expose_secret())
-    {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
-    response
+}
+
+/// The URL that resumes the authorization request `handle`.
+pub(super) fn continue_url(site: &Site, handle: &str) -> String {
+    format!(
+        "{}{CONTINUE_PATH}?auth={}",
+        site.base,
+        url::form_urlencoded::byte_serialize(handle.as_bytes()).collect::<String>()
+    )
 }

@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod identity;
 pub mod invite;
 pub mod login;
+pub mod mfa;
 pub mod phone;
 pub mod profile;
 pub mod session;
@@ -57,6 +58,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "verify_identity.html",
         include_str!("../../templates/verify_identity.html"),
+    ),
+    ("mfa.html", include_str!("../../templates/mfa.html")),
+    (
+        "mfa_setup.html",
+        include_str!("../../templates/mfa_setup.html"),
+    ),
+    (
+        "mfa_recovery_codes.html",
+        include_str!("../../templates/mfa_recovery_codes.html"),
     ),
     (
         "verify_identity_wait.html",

@@ -11,6 +11,8 @@ use tessera_core::tenant::Tenant;
 pub struct CookieNames {
     pub session: String,
     pub csrf: String,
+    /// Names a sign-in waiting for its second factor.
+    pub challenge: String,
     secure: bool,
 }
 
@@ -25,6 +27,7 @@ impl CookieNames {
         Self {
             session: format!("{prefix}tessera-session{suffix}"),
             csrf: format!("{prefix}tessera-csrf{suffix}"),
+            challenge: format!("{prefix}tessera-mfa{suffix}"),
             secure,
         }
     }
@@ -47,6 +50,19 @@ impl CookieNames {
         HeaderValue::from_str(&format!(
             "{}=; Max-Age=0{}",
             self.session,
+            self.attributes()
+        ))
+        .ok()
+    }
+
+    pub fn set_challenge(&self, value: &str) -> Option<HeaderValue> {
+        HeaderValue::from_str(&format!("{}={value}{}", self.challenge, self.attributes())).ok()
+    }
+
+    pub fn clear_challenge(&self) -> Option<HeaderValue> {
+        HeaderValue::from_str(&format!(
+            "{}=; Max-Age=0{}",
+            self.challenge,
             self.attributes()
         ))
         .ok()

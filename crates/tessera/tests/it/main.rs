@@ -13,6 +13,7 @@ mod harness;
 mod identity_verification;
 mod invitations;
 mod mail;
+mod mfa;
 mod oidc_flows;
 mod oidc_security;
 mod oidc_support;

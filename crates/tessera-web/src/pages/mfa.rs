@@ -1,0 +1,573 @@
+//! The second-factor pages: `/mfa` asks for a code from the authenticator app (or a
+//! recovery code), `/mfa/setup` enrols an app with a QR code and shows the recovery codes
+//! once. A sign-in reaches them with a challenge cookie set after its password; a signed-in
+//! browser reaches them for a step-up (a client or request that needs two factors) or to
+//! add an app of its own accord. No session exists for a sign-in until its second factor
+//! is proven.
+
+use super::login::{
+    Prepared, begin_session, continue_response, continue_url, forbidden, form_fields, prepare,
+    sign_in_context, with_csrf_cookie,
+};
+use super::session::cookie;
+use super::{PageContext, csrf, message, render};
+use crate::AppState;
+use crate::oidc::Site;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use minijinja::{Value, context};
+use qrcode::QrCode;
+use qrcode::render::svg;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use tessera_core::CoreError;
+use tessera_core::error::CodeRefusal;
+use tessera_core::ids::MfaFactorId;
+use tessera_core::mfa::SignInChallenge;
+use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
+use tessera_core::oauth::session::{Authentication, Session};
+use tessera_core::service::TotpEnrolment;
+use tessera_core::user::User;
+use time::Duration;
+
+/// How recent a sign-in must be to add an authenticator without signing in again
+/// (ASVS 7.5.1: re-authentication before changing factors).
+const RECENT_SIGN_IN: Duration = Duration::minutes(10);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/mfa", get(show).post(verify))
+        .route("/mfa/setup", get(show_setup).post(confirm_setup))
+}
+
+/// Whose second factor a page is about.
+enum Subject {
+    /// A sign-in waiting for its second factor (or for the enrolment of one).
+    Challenge(SignInChallenge, User),
+    /// A signed-in browser: a step-up, or adding an app of its own accord.
+    Session(Session, User),
+}
+
+impl Subject {
+    fn user(&self) -> &User {
+        match self {
+            Subject::Challenge(_, user) | Subject::Session(_, user) => user,
+        }
+    }
+}
+
+async fn subject(state: &AppState, site: &Site, headers: &HeaderMap) -> Option<Subject> {
+    if let Some(value) = cookie(headers, &site.cookies.challenge) {
+        match state.core.sign_in_challenge(&site.tenant, value).await {
+            Ok(Some((challenge, user))) => return Some(Subject::Challenge(challenge, user)),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "challenge lookup failed"),
+        }
+    }
+    let session = site.session(state, headers).await?;
+    let user = state
+        .core
+        .store()
+        .user_by_id(site.tenant.id, session.user_id)
+        .await
+        .ok()
+        .flatten()?;
+    Some(Subject::Session(session, user))
+}
+
+fn query_value(query: Option<&str>, name: &str) -> String {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+        .unwrap_or_default()
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+fn see_other(location: &str) -> Response {
+    crate::oidc::authorize::see_other(location)
+}
+
+fn busy(page: &PageContext, error: &CoreError) -> Response {
+    tracing::error!(%error, "second-factor page failed");
+    message(
+        page,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "error_title",
+        page.text("busy"),
+    )
+}
+
+fn expired(page: &PageContext) -> Response {
+    message(
+        page,
+        StatusCode::BAD_REQUEST,
+        "error_title",
+        page.text("expired"),
+    )
+}
+
+/// The page's words for a refused code.
+fn refusal_text(page: &PageContext, error: &CoreError) -> Option<String> {
+    match error {
+        CoreError::CodeRefused(CodeRefusal::Wrong { .. }) | CoreError::NotFound(_) => {
+            Some(page.text("mfa_wrong_code").to_owned())
+        }
+        CoreError::CodeRefused(_) => Some(page.text("mfa_wrong_code").to_owned()),
+        CoreError::Locked {
+            retry_after_seconds: Some(seconds),
+        } => Some(
+            page.text("mfa_locked")
+                .replace("{minutes}", &seconds.div_ceil(60).to_string()),
+        ),
+        CoreError::Locked {
+            retry_after_seconds: None,
+        } => Some(page.text("mfa_disabled").to_owned()),
+        _ => None,
+    }
+}
+
+/// `GET /mfa[?auth=…][&method=recovery]`: the code form.
+async fn show(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let handle = query_value(query.as_deref(), "auth");
+    let recovery = query_value(query.as_deref(), "method") == "recovery";
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    let Some(subject) = subject(&state, &site, &headers).await else {
+        return see_other(&format!("{}/login?auth={}", site.base, encode(&handle)));
+    };
+    let mut set_cookie = None;
+    let subject = match subject {
+        // A step-up: the session's user passes a second factor on a challenge of its own.
+        Subject::Session(session, user) => {
+            let enrolled = match state.core.mfa_status(&site.tenant, user.id).await {
+                Ok(status) => status.enrolled(),
+                Err(error) => return busy(&prepared.page, &error),
+            };
+            let opened = match state
+                .core
+                .open_sign_in_challenge(&user, session.authentication.clone(), !enrolled)
+                .await
+            {
+                Ok(opened) => opened,
+                Err(error) => return busy(&prepared.page, &error),
+            };
+            set_cookie = site
+                .cookies
+                .set_challenge(opened.cookie_value.expose_secret());
+            Subject::Challenge(opened.challenge, user)
+        }
+        challenge => challenge,
+    };
+    let mut response = match &subject {
+        Subject::Challenge(challenge, _) if challenge.enrol => {
+            see_other(&format!("{}/mfa/setup?auth={}", site.base, encode(&handle)))
+        }
+        _ => code_page(&prepared, &handle, recovery, None),
+    };
+    if let Some(value) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    with_csrf_cookie(response, &site, &prepared.csrf)
+}
+
+fn code_page(prepared: &Prepared, handle: &str, recovery: bool, error: Option<&str>) -> Response {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(
+        &prepared.page,
+        "mfa.html",
+        status,
+        context! {
+            title => prepared.page.text("mfa_title"),
+            client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
+            csrf => prepared.csrf.value.clone(),
+            auth => handle,
+            recovery => recovery,
+            error => error,
+        },
+    )
+}
+
+/// `POST /mfa`: checks the code, then starts the session with both factors.
+async fn verify(
+    State(state): State<AppState>,
+    site: Site,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !csrf::is_valid(
+        &headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return forbidden(&prepared.page);
+    }
+    let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
+        return expired(&prepared.page);
+    };
+    let recovery = fields.get("method").is_some_and(|m| m == "recovery");
+    let code = fields.get("code").cloned().unwrap_or_default();
+    let checked = if recovery {
+        state
+            .core
+            .use_recovery_code(&site.tenant, &user, SecretString::from(code))
+            .await
+            .map(|_| ())
+    } else {
+        state.core.verify_totp(&site.tenant, &user, &code).await
+    };
+    if let Err(error) = checked {
+        return match refusal_text(&prepared.page, &error) {
+            Some(text) => code_page(&prepared, &handle, recovery, Some(&text)),
+            None => busy(&prepared.page, &error),
+        };
+    }
+    finish(
+        &state, &site, &prepared, peer, &headers, &challenge, &user, &handle, None,
+    )
+    .await
+}
+
+/// Spends the challenge and starts the session with both factors; then the recovery codes
+/// (when the sign-in just enrolled a first factor) or the way on.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one sign-in, each needed"
+)]
+async fn finish(
+    state: &AppState,
+    site: &Site,
+    prepared: &Prepared,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    challenge: &SignInChallenge,
+    user: &User,
+    handle: &str,
+    recovery_codes: Option<Vec<SecretString>>,
+) -> Response {
+    match state.core.complete_sign_in_challenge(challenge).await {
+        Ok(true) => {}
+        Ok(false) => return expired(&prepared.page),
+        Err(error) => return busy(&prepared.page, &error),
+    }
+    let context = sign_in_context(
+        site,
+        peer,
+        headers,
+        prepared.pending.as_ref().map(|p| p.client.id),
+    );
+    let authentication = with_second_factor(&challenge.authentication, state);
+    let session_cookie = match begin_session(
+        state,
+        site,
+        &prepared.page,
+        headers,
+        &context,
+        user,
+        authentication,
+    )
+    .await
+    {
+        Ok(cookie) => cookie,
+        Err(response) => return response,
+    };
+    let handle = prepared.pending.as_ref().map(|_| handle);
+    let mut response = match recovery_codes {
+        Some(codes) => codes_page(site, prepared, handle, &codes),
+        None => continue_response(site, &prepared.page, handle),
+    };
+    let cookies = [session_cookie, site.cookies.clear_challenge()];
+    for value in cookies.into_iter().flatten() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Sends a sign-in that passed its password on to its second factor (or to enrol one) when
+/// the tenant, the client, or the request asks for two factors; `None` when one is enough.
+pub(super) async fn second_factor_step(
+    state: &AppState,
+    site: &Site,
+    prepared: &Prepared,
+    user: &User,
+    authentication: &Authentication,
+    handle: &str,
+) -> Option<Response> {
+    let enrolled = match state.core.mfa_status(&site.tenant, user.id).await {
+        Ok(status) => status.enrolled(),
+        Err(error) => return Some(busy(&prepared.page, &error)),
+    };
+    let pending = prepared.pending.as_ref();
+    let level = required_level(LevelInputs {
+        mode: site.tenant.settings.mfa.mode,
+        client_minimum: pending.and_then(|p| p.client.metadata.minimum_acr),
+        requested: pending.and_then(|p| AuthLevel::requested(&p.request.acr_values)),
+        risk_requires_mfa: false,
+        enrolled,
+    });
+    if level < AuthLevel::TwoFactors {
+        return None;
+    }
+    let opened = match state
+        .core
+        .open_sign_in_challenge(user, authentication.clone(), !enrolled)
+        .await
+    {
+        Ok(opened) => opened,
+        Err(error) => return Some(busy(&prepared.page, &error)),
+    };
+    let path = if enrolled { "mfa" } else { "mfa/setup" };
+    let mut response = see_other(&format!("{}/{path}?auth={}", site.base, encode(handle)));
+    if let Some(value) = site
+        .cookies
+        .set_challenge(opened.cookie_value.expose_secret())
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Some(response)
+}
+
+/// The authentication after a second factor: now, both methods, two-factor level.
+fn with_second_factor(first: &Authentication, state: &AppState) -> Authentication {
+    let mut methods = first.methods.clone();
+    for method in ["otp", "mfa"] {
+        if !methods.iter().any(|m| m == method) {
+            methods.push(method.to_owned());
+        }
+    }
+    let acr = AuthLevel::of_methods(&methods).acr().to_owned();
+    Authentication {
+        at: Some(state.core.clock().now()),
+        methods,
+        acr,
+    }
+}
+
+/// Whether `subject` may enrol an app: a sign-in that must enrol, or a session whose
+/// sign-in is recent.
+fn may_enrol(subject: &Subject, state: &AppState) -> bool {
+    match subject {
+        Subject::Challenge(challenge, _) => challenge.enrol,
+        Subject::Session(session, _) => session
+            .authentication
+            .at
+            .is_some_and(|at| state.core.clock().now() - at <= RECENT_SIGN_IN),
+    }
+}
+
+/// `GET /mfa/setup[?auth=…]`: a new authenticator app, as a QR code and as text.
+async fn show_setup(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let handle = query_value(query.as_deref(), "auth");
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    let Some(subject) = subject(&state, &site, &headers).await else {
+        return see_other(&format!("{}/login?auth={}", site.base, encode(&handle)));
+    };
+    if !may_enrol(&subject, &state) {
+        return reauthenticate(&prepared.page);
+    }
+    let enrolment = match state
+        .core
+        .begin_totp_enrolment(&site.tenant, subject.user(), "")
+        .await
+    {
+        Ok(enrolment) => enrolment,
+        Err(error) => return busy(&prepared.page, &error),
+    };
+    let response = setup_page(&prepared, &handle, &enrolment, None);
+    with_csrf_cookie(response, &site, &prepared.csrf)
+}
+
+/// A session too old to change factors: the user signs in again first.
+fn reauthenticate(page: &PageContext) -> Response {
+    message(
+        page,
+        StatusCode::FORBIDDEN,
+        "mfa_setup_title",
+        page.text("mfa_sign_in_again"),
+    )
+}
+
+fn setup_page(
+    prepared: &Prepared,
+    handle: &str,
+    enrolment: &TotpEnrolment,
+    error: Option<&str>,
+) -> Response {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let secret = enrolment.secret.expose_secret();
+    // Groups of four are easier to type into an app by hand.
+    let grouped = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let response = render(
+        &prepared.page,
+        "mfa_setup.html",
+        status,
+        context! {
+            title => prepared.page.text("mfa_setup_title"),
+            csrf => prepared.csrf.value.clone(),
+            auth => handle,
+            factor => enrolment.factor_id.to_string(),
+            qr => qr_svg(enrolment.uri.expose_secret()),
+            secret => grouped,
+            error => error,
+        },
+    );
+    no_store(response)
+}
+
+/// The enrolment URI as an inline SVG QR code (no image request, no script).
+fn qr_svg(uri: &str) -> Option<Value> {
+    let code = QrCode::new(uri.as_bytes()).ok()?;
+    let image = code
+        .render::<svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML: no XML prolog; the alternative text comes from the page.
+    let inline = image
+        .split_once("?>")
+        .map_or(image.as_str(), |(_, rest)| rest)
+        .replacen("<svg ", r#"<svg role="img" aria-labelledby="qr-label" "#, 1);
+    Some(Value::from_safe_string(inline))
+}
+
+/// A page holding a secret (the seed, the recovery codes) is never cached.
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `POST /mfa/setup`: confirms the app with a code from it.
+async fn confirm_setup(
+    State(state): State<AppState>,
+    site: Site,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !csrf::is_valid(
+        &headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return forbidden(&prepared.page);
+    }
+    let Some(subject) = subject(&state, &site, &headers).await else {
+        return expired(&prepared.page);
+    };
+    if !may_enrol(&subject, &state) {
+        return reauthenticate(&prepared.page);
+    }
+    let Some(factor) = fields
+        .get("factor")
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .map(MfaFactorId::from_uuid)
+    else {
+        return expired(&prepared.page);
+    };
+    let code = fields.get("code").cloned().unwrap_or_default();
+    let user = subject.user();
+    let codes = match state
+        .core
+        .confirm_totp_enrolment(&site.tenant, user, factor, &code)
+        .await
+    {
+        Ok(codes) => codes,
+        Err(error) => {
+            let Some(text) = refusal_text(&prepared.page, &error) else {
+                return busy(&prepared.page, &error);
+            };
+            return match state
+                .core
+                .resume_totp_enrolment(&site.tenant, user, factor)
+                .await
+            {
+                Ok(enrolment) => setup_page(&prepared, &handle, &enrolment, Some(&text)),
+                Err(_) => expired(&prepared.page),
+            };
+        }
+    };
+    match &subject {
+        Subject::Challenge(challenge, user) => {
+            finish(
+                &state, &site, &prepared, peer, &headers, challenge, user, &handle, codes,
+            )
+            .await
+        }
+        Subject::Session(..) => {
+            let handle = prepared.pending.as_ref().map(|_| handle.as_str());
+            match codes {
+                Some(codes) => codes_page(&site, &prepared, handle, &codes),
+                None => message(
+                    &prepared.page,
+                    StatusCode::OK,
+                    "mfa_setup_title",
+                    prepared.page.text("mfa_added"),
+                ),
+            }
+        }
+    }
+}
+
+/// The recovery codes, shown this once, and the way on.
+fn codes_page(
+    site: &Site,
+    prepared: &Prepared,
+    handle: Option<&str>,
+    codes: &[SecretString],
+) -> Response {
+    let codes: Vec<String> = codes
+        .iter()
+        .map(|code| code.expose_secret().to_owned())
+        .collect();
+    let next = handle.map(|handle| continue_url(site, handle));
+    no_store(render(
+        &prepared.page,
+        "mfa_recovery_codes.html",
+        StatusCode::OK,
+        context! {
+            title => prepared.page.text("mfa_codes_title"),
+            codes => codes,
+            next => next,
+        },
+    ))
+}
