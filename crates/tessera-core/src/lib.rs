@@ -6,6 +6,7 @@
 pub mod api_token;
 pub mod attributes;
 pub mod auth;
+pub mod bot;
 pub mod clock;
 pub mod email;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod phone;
 pub mod phone_verification;
 pub mod profile;
 pub mod profiling;
+pub mod risk;
 pub mod sealing;
 pub mod secret;
 pub mod service;

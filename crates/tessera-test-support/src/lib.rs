@@ -1,7 +1,8 @@
 //! Helpers shared by Tessera's test suites: a fresh database per test on either backend,
 //! an SMTP sink ([`smtp_sink`]) that receives the mails a test sends, an SMS provider
 //! ([`sms_provider`]) that receives its text messages over HTTP, and an identity
-//! verification provider ([`identity_provider`]) that takes its start requests.
+//! verification provider ([`identity_provider`]) that takes its start requests, and a
+//! captcha provider's `siteverify` endpoint ([`captcha_provider`]).
 //!
 //! PostgreSQL tests run when `TESSERA_TEST_DATABASE_URL` names a server; each test creates
 //! its own database there and drops it afterwards. Without the variable they are skipped
@@ -9,6 +10,7 @@
 
 #![allow(clippy::panic, clippy::expect_used)] // test support: failing loudly is the point
 
+pub mod captcha_provider;
 pub mod identity_provider;
 pub mod sms_provider;
 pub mod smtp_sink;

@@ -3,8 +3,10 @@
 //! tests can drive the same code.
 
 pub mod admin_cli;
+pub mod captcha;
 pub mod cli;
 pub mod config;
+pub mod geoip;
 pub mod keys_cli;
 pub mod mail;
 pub mod outbound;

@@ -8,6 +8,7 @@ mod admin_input;
 mod admin_profile;
 mod admin_users;
 mod binary;
+mod captcha;
 mod cli;
 mod harness;
 mod identity_verification;
