@@ -136,7 +136,9 @@ class AdminApi:
         redirect_uris = metadata.get("redirect_uris") or [None]
         return RegisteredClient(created["client_id"], created.get("client_secret"), redirect_uris[0], created)
 
-    def register_web_client(self, name: str, *, auth: str = "client_secret_basic", first_party: bool = True) -> RegisteredClient:
+    def register_web_client(
+        self, name: str, *, auth: str = "client_secret_basic", first_party: bool = True, extra: dict | None = None
+    ) -> RegisteredClient:
         """A client of the code flow. Its redirect URI is on a free loopback port; nothing
         listens there, since the HTTP driver stops at the redirect and never follows it."""
         port = free_port()
@@ -149,6 +151,7 @@ class AdminApi:
                 "token_endpoint_auth_method": auth,
                 "scope": "openid profile email offline_access",
                 "first_party": first_party,
+                **(extra or {}),
             }
         )
 

@@ -198,6 +198,10 @@ const ENGLISH: &[(&str, &str)] = &[
     ("mfa_setup_type", "Or type this key into the app:"),
     ("mfa_setup_secret", "Key for the authenticator app"),
     (
+        "mfa_setup_open_app",
+        "On this phone? Open the authenticator app directly",
+    ),
+    (
         "mfa_setup_confirm",
         "Enter the 6-digit code the app now shows.",
     ),
@@ -654,6 +658,10 @@ const GERMAN: &[(&str, &str)] = &[
         "Oder geben Sie diesen Schlüssel in die App ein:",
     ),
     ("mfa_setup_secret", "Schlüssel für die Authenticator-App"),
+    (
+        "mfa_setup_open_app",
+        "Auf diesem Telefon? Die Authenticator-App direkt öffnen",
+    ),
     (
         "mfa_setup_confirm",
         "Geben Sie den 6-stelligen Code ein, den die App jetzt anzeigt.",

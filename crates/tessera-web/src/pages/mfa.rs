@@ -441,6 +441,7 @@ fn setup_page(
             auth => handle,
             factor => enrolment.factor_id.to_string(),
             qr => qr_svg(enrolment.uri.expose_secret()),
+            uri => enrolment.uri.expose_secret(),
             secret => grouped,
             error => error,
         },
