@@ -116,6 +116,9 @@ pub enum CoreError {
     /// passed, or (`None`) until it is unlocked.
     #[error("too many failed attempts; the factor is locked")]
     Locked { retry_after_seconds: Option<u64> },
+    /// The attempt looks automated: it needs a solved proof of work (or captcha) first.
+    #[error("a proof of work or captcha is required")]
+    BotCheckRequired,
     /// A text message (an SMS code) could not be sent; retrying later may succeed.
     #[error("the text message could not be sent")]
     SmsNotDelivered(#[source] crate::sms::SmsError),
@@ -142,6 +145,7 @@ impl CoreError {
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             Self::Locked { .. } => ErrorCode::TooManyRequests,
+            Self::BotCheckRequired => ErrorCode::TooManyRequests,
             Self::NotDelivered(_) => ErrorCode::Unavailable,
             Self::CodeRefused(_) => ErrorCode::InvalidCredentials,
             Self::SmsNotDelivered(_) => ErrorCode::Unavailable,

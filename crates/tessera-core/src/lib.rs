@@ -31,6 +31,7 @@ pub mod risk;
 pub mod sealing;
 pub mod secret;
 pub mod service;
+pub mod sign_in_history;
 pub mod signup;
 pub mod sms;
 pub mod store;

@@ -29,9 +29,22 @@ pub enum Notice {
         link: SecretString,
         valid_for: Duration,
     },
+    /// A one-time code that confirms a sign-in (the emailed second factor).
+    SignInCode {
+        code: SecretString,
+        valid_for: Duration,
+    },
     /// Failed attempts locked a way of signing in: for a while (`locked_for`), or until
     /// an administrator unlocks it or the password is reset (`None`).
     AccountLocked { locked_for: Option<Duration> },
+    /// The account was signed in to from a browser it was never signed in from.
+    NewDeviceSignIn {
+        at: time::OffsetDateTime,
+        ip: Option<String>,
+        browser: Option<String>,
+        /// ISO 3166 alpha-2, when GeoIP placed the address.
+        country: Option<String>,
+    },
     /// A second factor was added to the account, or recovery codes were made: if it was not
     /// the person, they must act.
     SecurityChange { change: SecurityChange },
@@ -53,6 +66,8 @@ impl Notice {
             Self::AlreadyRegistered { .. } => "already_registered",
             Self::Invitation { .. } => "invitation",
             Self::AccountLocked { .. } => "account_locked",
+            Self::NewDeviceSignIn { .. } => "new_device_sign_in",
+            Self::SignInCode { .. } => "sign_in_code",
             Self::SecurityChange { .. } => "security_change",
         }
     }

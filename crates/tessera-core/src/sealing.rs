@@ -71,6 +71,16 @@ impl SealingKey {
         Self(bytes)
     }
 
+    /// A 256-bit key for another purpose (`label`, e.g. signing proof-of-work challenges),
+    /// derived from this one with HMAC-SHA-256: one configured secret serves every instance.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; KEY_LEN]> {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, self.0.as_ref());
+        let tag = aws_lc_rs::hmac::sign(&key, label.as_bytes());
+        let mut derived = Zeroizing::new([0u8; KEY_LEN]);
+        derived.copy_from_slice(tag.as_ref());
+        derived
+    }
+
     /// Reads a key from configuration: standard or URL-safe base64, padded or not, surrounding
     /// whitespace ignored (key files end with a newline). It must decode to exactly 32 bytes.
     pub fn from_base64(text: &str) -> Result<Self, SealingError> {

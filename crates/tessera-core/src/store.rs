@@ -72,6 +72,8 @@ pub trait Store:
     + crate::identity_verification::IdentityVerificationStore
     + crate::lockout::LockoutStore
     + crate::mfa::MfaStore
+    + crate::sign_in_history::SignInHistoryStore
+    + crate::bot::pow::SpentChallenges
     + Send
     + Sync
     + std::fmt::Debug

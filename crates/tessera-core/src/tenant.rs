@@ -134,7 +134,7 @@ pub struct Branding {
 }
 
 /// Settings of a tenant; later features add their own sections.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantSettings {
     pub branding: Branding,
@@ -150,6 +150,29 @@ pub struct TenantSettings {
     pub mfa: crate::mfa::policy::MfaSettings,
     /// How failed attempts slow down and stop guessing.
     pub lockout: crate::lockout::LockoutPolicy,
+    /// How sign-ins are scored and what each score calls for.
+    pub risk: crate::risk::RiskPolicy,
+    /// Whether users are emailed when their account is signed in to from a new browser.
+    pub new_device_alerts: bool,
+    /// When the built-in proof of work guards sign-in.
+    pub bot_defence: crate::bot::BotDefenceSettings,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            branding: Branding::default(),
+            default_locale: None,
+            sessions: SessionLifetimes::default(),
+            signup: crate::signup::SignUpSettings::default(),
+            profiling: crate::profiling::ProfilingSettings::default(),
+            mfa: crate::mfa::policy::MfaSettings::default(),
+            lockout: crate::lockout::LockoutPolicy::default(),
+            risk: crate::risk::RiskPolicy::default(),
+            new_device_alerts: true,
+            bot_defence: crate::bot::BotDefenceSettings::default(),
+        }
+    }
 }
 
 impl TenantSettings {
@@ -169,6 +192,12 @@ impl TenantSettings {
                 .into_iter()
                 .map(|e| e.within("settings.profiling")),
         );
+        if let Err(found) = self.bot_defence.check() {
+            errors.extend(found.into_iter().map(|e| e.within("settings.bot_defence")));
+        }
+        let mut risk = Vec::new();
+        self.risk.check(&mut risk);
+        errors.extend(risk.into_iter().map(|e| e.within("settings.risk")));
         let mut lockout = Vec::new();
         self.lockout.check(&mut lockout);
         errors.extend(lockout.into_iter().map(|e| e.within("settings.lockout")));

@@ -18,6 +18,7 @@ mod postgres_mfa;
 mod postgres_oauth;
 mod postgres_phone_verifications;
 mod postgres_profiling;
+mod postgres_sign_in_history;
 mod postgres_sign_ups;
 mod rows;
 mod sign_up_rows;
@@ -31,6 +32,7 @@ mod sqlite_mfa;
 mod sqlite_oauth;
 mod sqlite_phone_verifications;
 mod sqlite_profiling;
+mod sqlite_sign_in_history;
 mod sqlite_sign_ups;
 mod user_filter_sql;
 

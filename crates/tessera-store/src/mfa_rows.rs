@@ -6,6 +6,7 @@ use crate::oauth_rows::secret_hash;
 use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
 use tessera_core::mfa::{FactorKind, MfaFactor, SignInChallenge};
 use tessera_core::oauth::session::Authentication;
+use tessera_core::risk::RiskAssessment;
 use tessera_core::store::StoreResult;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -57,6 +58,9 @@ pub(crate) struct ChallengeParts {
     pub user_id: Uuid,
     pub authentication: Authentication,
     pub enrol: bool,
+    pub risk: Option<RiskAssessment>,
+    pub email_code_hash: Option<Vec<u8>>,
+    pub email_codes_sent: i64,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub consumed_at: Option<OffsetDateTime>,
@@ -71,6 +75,13 @@ impl ChallengeParts {
             user_id: UserId::from_uuid(self.user_id),
             authentication: self.authentication,
             enrol: self.enrol,
+            risk: self.risk,
+            email_code: self
+                .email_code_hash
+                .map(|hash| secret_hash("emailed code", hash))
+                .transpose()?,
+            email_codes_sent: u32::try_from(self.email_codes_sent)
+                .map_err(|e| corrupt("email codes sent", e))?,
             created_at: self.created_at,
             expires_at: self.expires_at,
             consumed_at: self.consumed_at,

@@ -10,6 +10,7 @@ use sqlx::types::Json;
 use tessera_core::event::Event;
 use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
 use tessera_core::mfa::{MfaFactor, MfaStore, SignInChallenge};
+use tessera_core::risk::RiskAssessment;
 use tessera_core::secret::SecretHash;
 use tessera_core::store::StoreResult;
 use time::OffsetDateTime;
@@ -41,6 +42,15 @@ fn challenge_from_row(row: &PgRow) -> StoreResult<SignInChallenge> {
             .map_err(classify)?
             .0,
         enrol: row.try_get("enrol").map_err(classify)?,
+        risk: row
+            .try_get::<Option<Json<RiskAssessment>>, _>("risk")
+            .map_err(classify)?
+            .map(|json| json.0),
+        email_code_hash: row.try_get("email_code_hash").map_err(classify)?,
+        email_codes_sent: i64::from(
+            row.try_get::<i32, _>("email_codes_sent")
+                .map_err(classify)?,
+        ),
         created_at: row.try_get("created_at").map_err(classify)?,
         expires_at: row.try_get("expires_at").map_err(classify)?,
         consumed_at: row.try_get("consumed_at").map_err(classify)?,
@@ -269,8 +279,8 @@ impl MfaStore for PostgresStore {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO sign_in_challenges (id, secret_hash, tenant_id, user_id,
-                 authentication, enrol, created_at, expires_at, consumed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 authentication, enrol, created_at, expires_at, consumed_at, risk)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(challenge.id.as_uuid())
         .bind(challenge.secret_hash.as_bytes().as_slice())
@@ -281,6 +291,7 @@ impl MfaStore for PostgresStore {
         .bind(challenge.created_at)
         .bind(challenge.expires_at)
         .bind(challenge.consumed_at)
+        .bind(challenge.risk.as_ref().map(Json))
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
@@ -297,6 +308,30 @@ impl MfaStore for PostgresStore {
             .await
             .map_err(classify)?;
         row.as_ref().map(challenge_from_row).transpose()
+    }
+
+    async fn set_challenge_email_code(
+        &self,
+        id: SignInChallengeId,
+        code: &SecretHash,
+        max_sends: u32,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let set = sqlx::query(
+            "UPDATE sign_in_challenges
+             SET email_code_hash = $2, email_codes_sent = email_codes_sent + 1
+             WHERE id = $1 AND consumed_at IS NULL AND email_codes_sent < $3",
+        )
+        .bind(id.as_uuid())
+        .bind(code.as_bytes().as_slice())
+        .bind(i64::from(max_sends))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        tx.commit().await.map_err(classify)?;
+        Ok(set)
     }
 
     async fn consume_sign_in_challenge(

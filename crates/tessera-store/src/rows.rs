@@ -8,6 +8,7 @@ use tessera_core::event::{Actor, Event};
 use tessera_core::ids::{ApiTokenId, EventId, TenantId, UserId};
 use tessera_core::page::PageRequest;
 use tessera_core::password_hash::PasswordHash;
+use tessera_core::risk::{Coordinates, CountryCode, GeoPoint};
 use tessera_core::secret::SecretHash;
 use tessera_core::store::StoreResult;
 use tessera_core::tenant::{Domain, Tenant, TenantSettings, TenantSlug};
@@ -249,6 +250,23 @@ pub(crate) fn push_user_search<DB>(
     }
     sql.push(format!(" ORDER BY {order_column} LIMIT "))
         .push_bind(page.fetch_limit());
+}
+
+/// A stored place; parts that do not parse are left out rather than failing the read.
+pub(crate) fn geo_point(
+    country: Option<String>,
+    asn: Option<i64>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+) -> Option<GeoPoint> {
+    let point = GeoPoint {
+        country: country.as_deref().and_then(CountryCode::parse),
+        asn: asn.and_then(|a| u32::try_from(a).ok()),
+        coordinates: latitude
+            .zip(longitude)
+            .and_then(|(lat, lon)| Coordinates::new(lat, lon)),
+    };
+    (!point.is_empty()).then_some(point)
 }
 
 #[cfg(test)]

@@ -57,6 +57,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/mail/account_locked.html"),
     ),
     (
+        "mail/sign_in_code.txt",
+        include_str!("../templates/mail/sign_in_code.txt"),
+    ),
+    (
+        "mail/sign_in_code.html",
+        include_str!("../templates/mail/sign_in_code.html"),
+    ),
+    (
+        "mail/new_device_sign_in.txt",
+        include_str!("../templates/mail/new_device_sign_in.txt"),
+    ),
+    (
+        "mail/new_device_sign_in.html",
+        include_str!("../templates/mail/new_device_sign_in.html"),
+    ),
+    (
         "mail/security_change.txt",
         include_str!("../templates/mail/security_change.txt"),
     ),
@@ -165,6 +181,23 @@ fn notice_values(notice: &Notice) -> Value {
             link => link.expose_secret(),
             days => valid_for.as_secs().div_ceil(86_400).max(1).to_string(),
         },
+        Notice::SignInCode { code, valid_for } => context! {
+            code => code.expose_secret(),
+            minutes => minutes(*valid_for).to_string(),
+        },
+        Notice::NewDeviceSignIn {
+            at,
+            ip,
+            browser,
+            country,
+        } => context! {
+            when => at
+                .format(&time::format_description::well_known::Rfc2822)
+                .unwrap_or_default(),
+            ip => ip,
+            browser => browser.as_deref().map(browser_name),
+            country => country,
+        },
         Notice::AccountLocked { locked_for } => context! {
             minutes => locked_for.map(|d| minutes(d).to_string()),
         },
@@ -175,6 +208,37 @@ fn notice_values(notice: &Notice) -> Value {
                 SecurityChange::RecoveryCodesRenewed => "recovery_codes_renewed",
             },
         },
+    }
+}
+
+/// A short name of a browser from its user agent, for a security notice ("Firefox on
+/// Linux"); the raw string when nothing is recognised, cut to 120 characters.
+fn browser_name(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} ({system})"),
+        (Some(name), None) | (None, Some(name)) => name.to_owned(),
+        (None, None) => user_agent.chars().take(120).collect(),
     }
 }
 
@@ -273,6 +337,16 @@ mod tests {
                 locked_for: Some(Duration::from_secs(30)),
             },
             Notice::AccountLocked { locked_for: None },
+            Notice::SignInCode {
+                code: SecretString::from(CODE),
+                valid_for: Duration::from_secs(600),
+            },
+            Notice::NewDeviceSignIn {
+                at: time::macros::datetime!(2026-11-01 9:00 UTC),
+                ip: Some("203.0.113.7".into()),
+                browser: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0".into()),
+                country: Some("DE".into()),
+            },
             Notice::SecurityChange {
                 change: SecurityChange::AuthenticatorAdded,
             },
@@ -289,6 +363,8 @@ mod tests {
                 | Notice::AlreadyRegistered { .. }
                 | Notice::Invitation { .. }
                 | Notice::AccountLocked { .. }
+                | Notice::SignInCode { .. }
+                | Notice::NewDeviceSignIn { .. }
                 | Notice::SecurityChange { .. } => {}
             }
         }

@@ -24,7 +24,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 44] = [
+const ENVIRONMENT_KEYS: [&str; 47] = [
     "listen",
     "public_url",
     "data_dir",
@@ -69,6 +69,9 @@ const ENVIRONMENT_KEYS: [&str; 44] = [
     "sms_from",
     "sms_timeout_seconds",
     "sms_allowed_country_codes",
+    "geoip_databases",
+    "ip_deny_list",
+    "tor_exit_list",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -158,6 +161,14 @@ pub struct Config {
     /// Country calling codes text messages may go to, comma-separated (`41,49,43`); empty:
     /// every country.
     pub sms_allowed_country_codes: String,
+    /// MaxMind-format GeoIP databases (city or country, and ASN), comma-separated; empty:
+    /// the risk engine's country, network and travel signals are off.
+    pub geoip_databases: String,
+    /// A file of IP addresses and CIDR ranges whose sign-ins the risk engine scores as
+    /// deny-listed, one per line (`#` comments).
+    pub ip_deny_list: Option<PathBuf>,
+    /// Tor's exit list (the bulk list or `ExitAddress` lines), for the `tor_exit` signal.
+    pub tor_exit_list: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -207,6 +218,9 @@ impl Default for Config {
             sms_from: None,
             sms_timeout_seconds: 10,
             sms_allowed_country_codes: String::new(),
+            geoip_databases: String::new(),
+            ip_deny_list: None,
+            tor_exit_list: None,
         }
     }
 }
@@ -286,6 +300,10 @@ pub struct Settings {
     pub sms: SmsSettings,
     /// The `+<code>` prefixes numbers must start with to be sent a text; empty: any.
     pub sms_allowed_prefixes: Vec<String>,
+    /// GeoIP database files (none: GeoIP off).
+    pub geoip_databases: Vec<PathBuf>,
+    pub ip_deny_list: Option<PathBuf>,
+    pub tor_exit_list: Option<PathBuf>,
 }
 
 impl Config {
@@ -473,6 +491,15 @@ impl Config {
             mail,
             sms,
             sms_allowed_prefixes,
+            geoip_databases: self
+                .geoip_databases
+                .split(',')
+                .map(str::trim)
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            ip_deny_list: self.ip_deny_list,
+            tor_exit_list: self.tor_exit_list,
         })
     }
 }

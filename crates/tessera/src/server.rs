@@ -61,6 +61,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     )?);
     let sealing = Arc::new(sealing_key(settings)?);
     core.set_sealing_key(sealing.clone());
+    core.set_risk_sources(risk_sources(settings)?);
     let outbound = Arc::new(crate::outbound::OutboundHttp::new(
         settings.outbound_allow_private,
     )?);
@@ -256,4 +257,27 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// GeoIP and the IP lists of the risk engine, read once at start; a missing or malformed
+/// file stops the start with the setting's name.
+fn risk_sources(settings: &Settings) -> anyhow::Result<tessera_core::service::RiskSources> {
+    let geo = crate::geoip::geo_lookup(&settings.geoip_databases)
+        .map_err(|error| anyhow::anyhow!("geoip_databases: {error}"))?;
+    let list = |setting: &str, path: &Option<std::path::PathBuf>| -> anyhow::Result<_> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| anyhow::anyhow!("{setting}: {}: {error}", path.display()))?;
+        let parsed = tessera_core::risk::IpList::parse(&text)
+            .map_err(|error| anyhow::anyhow!("{setting}: {}: {error}", path.display()))?;
+        tracing::info!(setting, entries = parsed.len(), "IP list loaded");
+        Ok(Some(parsed))
+    };
+    Ok(tessera_core::service::RiskSources {
+        geo,
+        deny_list: list("ip_deny_list", &settings.ip_deny_list)?,
+        tor_exits: list("tor_exit_list", &settings.tor_exit_list)?,
+    })
 }

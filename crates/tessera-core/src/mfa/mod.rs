@@ -81,6 +81,12 @@ pub struct SignInChallenge {
     pub authentication: Authentication,
     /// The user has no second factor yet and must enrol one to go on.
     pub enrol: bool,
+    /// The risk assessment of the first factor, for the sign-in event.
+    pub risk: Option<crate::risk::RiskAssessment>,
+    /// The digest of the emailed code, bound to this challenge, when one was sent.
+    pub email_code: Option<SecretHash>,
+    /// Codes emailed for this challenge so far.
+    pub email_codes_sent: u32,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub consumed_at: Option<OffsetDateTime>,
@@ -90,7 +96,15 @@ impl SignInChallenge {
     pub fn is_open(&self, now: OffsetDateTime) -> bool {
         self.consumed_at.is_none() && now < self.expires_at
     }
+
+    /// The digest an emailed code is kept as: bound to the challenge.
+    pub fn hash_email_code(id: SignInChallengeId, code: &str) -> SecretHash {
+        SecretHash::of_str(&format!("sign-in:{id}:{code}"))
+    }
 }
+
+/// Codes one challenge may email.
+pub const MAX_EMAIL_CODES: u32 = 3;
 
 /// Factors, recovery codes and second-factor challenges in storage.
 #[async_trait::async_trait]
@@ -153,6 +167,14 @@ pub trait MfaStore {
         &self,
         hash: &SecretHash,
     ) -> StoreResult<Option<SignInChallenge>>;
+    /// Records a newly emailed code (replacing an earlier one) if fewer than `max_sends`
+    /// were sent; false otherwise.
+    async fn set_challenge_email_code(
+        &self,
+        id: SignInChallengeId,
+        code: &SecretHash,
+        max_sends: u32,
+    ) -> StoreResult<bool>;
     /// Spends an open challenge; false if it was spent already (a second tab, a replay).
     async fn consume_sign_in_challenge(
         &self,

@@ -95,7 +95,9 @@ pub fn required_level(inputs: LevelInputs) -> AuthLevel {
         MfaMode::Adaptive if inputs.enrolled || inputs.risk_requires_mfa => AuthLevel::TwoFactors,
         MfaMode::Adaptive => AuthLevel::OneFactor,
     };
-    let by_risk = if inputs.risk_requires_mfa {
+    // Risk asks for a second factor where the tenant chose adaptive MFA; the other modes
+    // decide without it (and a blocked or captcha-worthy attempt never gets this far).
+    let by_risk = if inputs.risk_requires_mfa && inputs.mode == MfaMode::Adaptive {
         AuthLevel::TwoFactors
     } else {
         AuthLevel::OneFactor

@@ -10,16 +10,17 @@ use crate::ids::{MfaFactorId, SignInChallengeId, UserId};
 use crate::lockout::Factor;
 use crate::mfa::totp::TotpSeed;
 use crate::mfa::{
-    CHALLENGE_LIFETIME, FactorKind, MAX_FACTORS, MAX_NAME_CHARS, MfaFactor, SignInChallenge,
-    recovery,
+    CHALLENGE_LIFETIME, FactorKind, MAX_EMAIL_CODES, MAX_FACTORS, MAX_NAME_CHARS, MfaFactor,
+    SignInChallenge, recovery,
 };
 use crate::notify::{Notice, SecurityChange};
 use crate::oauth::session::Authentication;
+use crate::risk::RiskAssessment;
 use crate::secret::{SecretHash, generate_secret};
 use crate::store::StoreError;
 use crate::tenant::Tenant;
 use crate::user::User;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 /// The prefix of second-factor challenge cookies.
@@ -379,6 +380,7 @@ impl Core {
         user: &User,
         authentication: Authentication,
         enrol: bool,
+        risk: Option<RiskAssessment>,
     ) -> Result<OpenedChallenge, CoreError> {
         let now = self.parts.clock.now();
         let cookie_value = generate_secret(CHALLENGE_PREFIX);
@@ -389,6 +391,9 @@ impl Core {
             user_id: user.id,
             authentication,
             enrol,
+            risk,
+            email_code: None,
+            email_codes_sent: 0,
             created_at: now,
             expires_at: now + CHALLENGE_LIFETIME,
             consumed_at: None,
@@ -426,6 +431,74 @@ impl Core {
             .await?
             .filter(|user| user.status == crate::user::UserStatus::Active);
         Ok(user.map(|user| (challenge, user)))
+    }
+
+    /// The address an emailed code goes to: the primary email, if verified.
+    pub fn sign_in_code_address(user: &User) -> Option<&crate::email::Email> {
+        user.profile
+            .primary_email()
+            .filter(|email| email.verified)
+            .map(|email| &email.value)
+    }
+
+    /// Emails a 6-digit code that confirms the challenge's sign-in (the second factor of
+    /// users without an authenticator app); at most [`MAX_EMAIL_CODES`] per challenge, the
+    /// newest one valid.
+    pub async fn send_sign_in_code(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        challenge: &SignInChallenge,
+        language: &str,
+    ) -> Result<(), CoreError> {
+        let Some(address) = Self::sign_in_code_address(user) else {
+            return Err(CoreError::NotFound("verified email"));
+        };
+        let code = super::phone_verification::new_code();
+        let hash = SignInChallenge::hash_email_code(challenge.id, code.expose_secret());
+        if !self
+            .parts
+            .store
+            .set_challenge_email_code(challenge.id, &hash, MAX_EMAIL_CODES)
+            .await?
+        {
+            let left = challenge.expires_at - self.parts.clock.now();
+            return Err(CoreError::TooManyRequests {
+                retry_after_seconds: left.whole_seconds().max(1).unsigned_abs(),
+            });
+        }
+        let remaining = challenge.expires_at - self.parts.clock.now();
+        let notice = Notice::SignInCode {
+            code,
+            valid_for: std::time::Duration::from_secs(
+                remaining.whole_seconds().max(60).unsigned_abs(),
+            ),
+        };
+        self.notifier()
+            .notify(tenant, address, language, notice)
+            .await
+            .map_err(CoreError::NotDelivered)
+    }
+
+    /// Checks an emailed code (a counted attempt, A06).
+    pub async fn verify_sign_in_code(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        challenge: &SignInChallenge,
+        code: &str,
+    ) -> Result<(), CoreError> {
+        let Some(sent) = &challenge.email_code else {
+            return Err(CoreError::NotFound("emailed code"));
+        };
+        let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        let attempt = self
+            .counted_attempt(tenant, user, Factor::EmailCode, || async {
+                let hash = SignInChallenge::hash_email_code(challenge.id, &typed);
+                Ok(hash.matches(sent).then_some(()))
+            })
+            .await?;
+        self.attempt_result(attempt)
     }
 
     /// Spends a challenge once its second factor is proven; false if it was spent already.

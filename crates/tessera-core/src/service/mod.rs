@@ -1,6 +1,7 @@
 //! The services: one method per use case, each taking its authorization proof, applying the
 //! pure rules of the domain and making one unit of work in the store.
 
+mod bot;
 mod clients;
 mod events;
 mod filtered_users;
@@ -12,6 +13,7 @@ mod lockout;
 mod mfa;
 mod phone_verification;
 mod profiling;
+mod risk;
 mod short_cache;
 mod sign_in;
 mod signup;
@@ -30,7 +32,8 @@ pub use invitations::{Acceptance, NewInvitation};
 pub use lockout::Attempt;
 pub use mfa::{CHALLENGE_PREFIX, MfaStatus, OpenedChallenge, TotpEnrolment, UserSecurity};
 pub use profiling::{Collection, ProfileCollected};
-pub use sign_in::{SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
+pub use risk::RiskSources;
+pub use sign_in::{PasswordSignIn, SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};
 pub use signup::{Proof, SignUpForm, SignUpPlace, SignedUp};
 pub use tenants::{DomainChange, NewTenant, TenantPatch};
 pub use tokens::{CreatedApiToken, NewApiToken};
@@ -80,6 +83,8 @@ struct Parts {
     outbound: std::sync::OnceLock<Arc<dyn crate::outbound::OutboundClient>>,
     /// The key that seals secrets at rest; set once at wiring.
     sealing: std::sync::OnceLock<Arc<crate::sealing::SealingKey>>,
+    /// GeoIP and IP lists for the risk engine; set once at wiring (off until then).
+    risk_sources: std::sync::OnceLock<Arc<risk::RiskSources>>,
     /// Identity verification providers, by tenant (pages and discovery read them).
     identity_providers: ShortCache<TenantId, crate::identity_verification::IdentityProvider>,
 }
@@ -128,6 +133,7 @@ impl Core {
                 sms_sender: std::sync::OnceLock::new(),
                 outbound: std::sync::OnceLock::new(),
                 sealing: std::sync::OnceLock::new(),
+                risk_sources: std::sync::OnceLock::new(),
                 identity_providers: ShortCache::default(),
             }),
         })

@@ -23,7 +23,7 @@ const NOT_FOUND: CoreError = CoreError::NotFound("phone verification");
 /// Longest language tag kept with a challenge; longer ones fall back to the tenant's.
 const MAX_LANGUAGE: usize = 35;
 
-fn new_code() -> SecretString {
+pub(crate) fn new_code() -> SecretString {
     SecretString::from(format!("{:06}", rand::rng().random_range(0..1_000_000u32)))
 }
 

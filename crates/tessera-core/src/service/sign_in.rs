@@ -3,6 +3,7 @@
 
 use super::Core;
 use super::lockout::Attempt;
+use crate::bot::Flow;
 use crate::email::Email;
 use crate::error::CoreError;
 use crate::event::{Actor, Event, kinds};
@@ -10,6 +11,7 @@ use crate::ids::{ClientId, SessionId, TenantId, UserId};
 use crate::lockout::{Factor, Refusal};
 use crate::oauth::session::{Authentication, Session, SessionLifetimes};
 use crate::password::{PasswordError, PolicyContext, Verification};
+use crate::risk::{RiskAssessment, RiskDecision};
 use crate::secret::{SecretHash, generate_secret};
 use crate::user::{User, UserStatus};
 use secrecy::{ExposeSecret, SecretString};
@@ -26,6 +28,12 @@ pub struct SignInContext {
     pub client_id: Option<ClientId>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The browser's long-lived device cookie, if it has one.
+    pub device: Option<String>,
+    /// The browser solved a proof of work (or a captcha) for this attempt.
+    pub human_verified: bool,
+    /// The risk assessment of this sign-in, once made; goes on its events.
+    pub risk: Option<RiskAssessment>,
 }
 
 impl SignInContext {
@@ -34,12 +42,21 @@ impl SignInContext {
             "client_id": self.client_id.map(|id| id.to_string()),
             "ip": self.ip,
             "user_agent": self.user_agent,
+            "risk": self.risk,
         });
         if let (Some(map), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
             map.extend(extra);
         }
         payload
     }
+}
+
+/// A password that checked out, with the assessment of the attempt (which may still call
+/// for a second factor).
+#[derive(Debug, Clone)]
+pub struct PasswordSignIn {
+    pub user: User,
+    pub risk: RiskAssessment,
 }
 
 /// A new session and the cookie value that names it, which is never stored.
@@ -65,16 +82,23 @@ fn map_password_error(error: PasswordError) -> CoreError {
 }
 
 impl Core {
-    /// Checks an email and password. Every failure is `InvalidCredentials`, after the same
-    /// amount of hashing work, so that the answer does not tell whether the account exists
-    /// (A07). The exception is a locked account: its attempts are counted but not hashed
-    /// (A03), and the answer is the same. The reason goes to the audit log only.
+    /// Checks an email and password after weighing the attempt's risk. Every failure is
+    /// `InvalidCredentials`, after the same amount of hashing work, so that the answer does
+    /// not tell whether the account exists (A07). The exceptions answer the same but hash
+    /// nothing: a locked account (its attempts are counted, A03) and a blocked attempt.
+    /// An attempt the risk engine wants a proof of work for, without one, is
+    /// `BotCheckRequired` (for known and unknown users alike). The reason and the
+    /// assessment go to the audit log.
     pub async fn check_password(
         &self,
         context: &SignInContext,
         email: &str,
         password: SecretString,
-    ) -> Result<User, CoreError> {
+    ) -> Result<PasswordSignIn, CoreError> {
+        let tenant = self
+            .tenant_by_id(context.tenant_id)
+            .await?
+            .ok_or(CoreError::NotFound("tenant"))?;
         let user = match Email::parse(email) {
             Ok(email) => {
                 self.parts
@@ -87,25 +111,44 @@ impl Core {
         let candidate = user
             .as_ref()
             .filter(|user| user.status == UserStatus::Active && user.password_hash.is_some());
-        let reason = match candidate {
-            Some(candidate) => {
-                let tenant = self
-                    .tenant_by_id(context.tenant_id)
-                    .await?
-                    .ok_or(CoreError::NotFound("tenant"))?;
+        let risk = self
+            .assess_sign_in(&tenant, candidate, context, Some(password.expose_secret()))
+            .await?;
+        let context = SignInContext {
+            risk: Some(risk.clone()),
+            ..context.clone()
+        };
+        let bot_check = tenant
+            .settings
+            .bot_defence
+            .required(Flow::SignIn, risk.decision == RiskDecision::RequireCaptcha)
+            .pow;
+        let reason = match (candidate, risk.decision) {
+            (_, RiskDecision::Block) => "risk_blocked",
+            _ if bot_check && !context.human_verified => {
+                self.record_sign_in_failure(&context, user.as_ref(), "bot_check_required")
+                    .await?;
+                return Err(CoreError::BotCheckRequired);
+            }
+            (Some(candidate), _) => {
                 let attempt = self
                     .counted_attempt(&tenant, candidate, Factor::Password, || {
                         self.verify_password(candidate, password)
                     })
                     .await?;
                 match attempt {
-                    Attempt::Passed(()) => return Ok(candidate.clone()),
+                    Attempt::Passed(()) => {
+                        return Ok(PasswordSignIn {
+                            user: candidate.clone(),
+                            risk,
+                        });
+                    }
                     Attempt::Failed { .. } => "bad_password",
                     Attempt::Refused(Refusal::Locked(_)) => "locked",
                     Attempt::Refused(Refusal::Disabled) => "disabled",
                 }
             }
-            None => {
+            (None, _) => {
                 // The same hashing work as for a real account (A07).
                 self.parts
                     .passwords
@@ -119,6 +162,19 @@ impl Core {
                 }
             }
         };
+        self.record_sign_in_failure(&context, user.as_ref(), reason)
+            .await?;
+        Err(CoreError::InvalidCredentials)
+    }
+
+    /// The audit event of a failed attempt, and its count for the IP's failure velocity.
+    async fn record_sign_in_failure(
+        &self,
+        context: &SignInContext,
+        user: Option<&User>,
+        reason: &str,
+    ) -> Result<(), CoreError> {
+        self.record_failed_attempt(context).await?;
         let subject = user.map_or_else(|| "user:unknown".to_owned(), |u| user_subject(u.id));
         let event = Event::new(
             context.tenant_id,
@@ -129,7 +185,7 @@ impl Core {
             context.payload(json!({"method": "pwd", "reason": reason})),
         );
         self.parts.store.insert_event(&event).await?;
-        Err(CoreError::InvalidCredentials)
+        Ok(())
     }
 
     /// Checks the password of a user who has one, rehashing it when the parameters changed.
@@ -195,6 +251,7 @@ impl Core {
             })),
         );
         self.parts.store.insert_session(&session, &event).await?;
+        self.record_sign_in(context, user).await?;
         Ok(StartedSession {
             session,
             cookie_value,

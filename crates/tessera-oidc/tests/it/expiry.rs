@@ -92,6 +92,9 @@ async fn code_expires_after_a_minute(core: Core, clock: Arc<ManualClock>) {
         client_id: None,
         ip: None,
         user_agent: None,
+        device: None,
+        human_verified: false,
+        risk: None,
     };
     let authentication = Authentication {
         at: Some(core.clock().now()),

@@ -7,10 +7,12 @@ use crate::fixtures::{core, operator, person};
 use secrecy::SecretString;
 use std::sync::Arc;
 use tessera_core::auth::Authorized;
+use tessera_core::bot::{BotDefenceSettings, Trigger};
 use tessera_core::clock::Clock;
 use tessera_core::event::{Actor, Event, EventQuery, kinds};
 use tessera_core::lockout::{Factor, LockoutPolicy};
 use tessera_core::page::PageRequest;
+use tessera_core::risk::RiskPolicy;
 use tessera_core::service::{NewTenant, SignInContext};
 use tessera_core::store::Store;
 use tessera_core::tenant::{Tenant, TenantSettings, TenantSlug};
@@ -38,8 +40,17 @@ pub(crate) async fn setup(store: Arc<dyn Store>, lockout: LockoutPolicy) -> Setu
                 slug: TenantSlug::parse("guarded").unwrap(),
                 display_name: "Guarded".into(),
                 domains: vec![],
+                // The lockout alone: no proof of work or risk block in front of it.
                 settings: TenantSettings {
                     lockout,
+                    bot_defence: BotDefenceSettings {
+                        pow: Trigger::Off,
+                        ..BotDefenceSettings::default()
+                    },
+                    risk: RiskPolicy {
+                        block_at: None,
+                        ..RiskPolicy::default()
+                    },
                     ..TenantSettings::default()
                 },
             },
@@ -66,6 +77,9 @@ fn context(tenant: &Tenant) -> SignInContext {
         client_id: None,
         ip: Some("203.0.113.9".into()),
         user_agent: None,
+        device: None,
+        human_verified: false,
+        risk: None,
     }
 }
 
@@ -74,6 +88,7 @@ impl Setup {
         self.core
             .check_password(&context(&self.tenant), EMAIL, SecretString::from(password))
             .await
+            .map(|signed_in| signed_in.user)
     }
 
     /// Signs in with each password at once, on the runtime's threads; the results in order.
@@ -89,6 +104,7 @@ impl Setup {
                 tokio::spawn(async move {
                     core.check_password(&context, EMAIL, SecretString::from(password))
                         .await
+                        .map(|signed_in| signed_in.user)
                 })
             })
             .collect();

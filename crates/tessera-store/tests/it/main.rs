@@ -14,6 +14,7 @@ mod mfa;
 mod oauth;
 mod phone_verifications;
 mod profiling;
+mod sign_in_history;
 mod sign_ups;
 mod tenants;
 mod tokens_and_events;

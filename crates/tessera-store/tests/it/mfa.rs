@@ -347,7 +347,7 @@ async fn sign_in_challenges_are_single_use_short_lived_and_bound_to_their_tenant
     };
     let opened = setup
         .core
-        .open_sign_in_challenge(&setup.user, authentication.clone(), false)
+        .open_sign_in_challenge(&setup.user, authentication.clone(), false, None)
         .await
         .unwrap();
     let cookie = opened.cookie_value.expose_secret().to_owned();
@@ -388,7 +388,7 @@ async fn sign_in_challenges_are_single_use_short_lived_and_bound_to_their_tenant
 
     let late = setup
         .core
-        .open_sign_in_challenge(&setup.user, authentication, true)
+        .open_sign_in_challenge(&setup.user, authentication, true, None)
         .await
         .unwrap();
     setup.clock.advance(CHALLENGE_LIFETIME);

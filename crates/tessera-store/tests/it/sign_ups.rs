@@ -293,6 +293,9 @@ async fn the_link_works_once_and_codes_expire(store: Arc<dyn Store>) {
         client_id: None,
         ip: None,
         user_agent: None,
+        device: None,
+        human_verified: false,
+        risk: None,
     };
     assert!(
         core.check_password(

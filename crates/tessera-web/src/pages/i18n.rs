@@ -177,6 +177,32 @@ const ENGLISH: &[(&str, &str)] = &[
     ),
     ("mfa_recovery_code", "Recovery code"),
     (
+        "mfa_email_intro",
+        "To confirm it is you, we email a 6-digit code to {address}.",
+    ),
+    ("mfa_email_send", "Email me a code"),
+    ("mfa_email_sent", "We sent a 6-digit code to {address}."),
+    ("mfa_email_code", "Code from the email"),
+    ("mfa_email_resend", "Send a new code"),
+    (
+        "mfa_email_limit",
+        "No more codes can be sent for this sign-in. Use the last code, or start signing in again.",
+    ),
+    (
+        "mfa_email_failed",
+        "The email could not be sent. Try again in a moment.",
+    ),
+    (
+        "pow_needed",
+        "To protect your account, your browser must complete a short check first. Wait until it says it is done, then sign in again.",
+    ),
+    ("pow_working", "Checking your browser…"),
+    ("pow_done", "Check complete. You can sign in."),
+    (
+        "pow_no_script",
+        "This check needs JavaScript. Turn it on for this page, or try again later.",
+    ),
+    (
         "mfa_wrong_code",
         "That code is not correct. Check the code and try again.",
     ),
@@ -506,6 +532,37 @@ const ENGLISH: &[(&str, &str)] = &[
         "If this was not you, reset your password at once and contact support.",
     ),
     (
+        "mail_sign_in_code_subject",
+        "Your sign-in code for {tenant}",
+    ),
+    (
+        "mail_sign_in_code_intro",
+        "Use this code to finish signing in to {tenant}:",
+    ),
+    (
+        "mail_sign_in_code_valid",
+        "The code is valid for {minutes} minutes and works once.",
+    ),
+    (
+        "mail_sign_in_code_ignore",
+        "If you are not signing in right now, someone knows your password: change it at once.",
+    ),
+    (
+        "mail_new_device_sign_in_subject",
+        "New sign-in to your {tenant} account",
+    ),
+    (
+        "mail_new_device_sign_in_intro",
+        "Your account at {tenant} was just signed in to from a browser it was not used with before.",
+    ),
+    ("mail_new_device_when", "When:"),
+    ("mail_new_device_browser", "Browser:"),
+    ("mail_new_device_ip", "Network address:"),
+    (
+        "mail_new_device_not_you",
+        "If this was you, there is nothing to do. If not, change your password at once and turn on two-step verification.",
+    ),
+    (
         "mail_footer",
         "{tenant} sent this mail automatically. Replies are not read.",
     ),
@@ -634,6 +691,38 @@ const GERMAN: &[(&str, &str)] = &[
         "Geben Sie einen der Wiederherstellungscodes ein, die Sie beim Einrichten Ihrer Authenticator-App gespeichert haben. Jeder Code gilt einmal.",
     ),
     ("mfa_recovery_code", "Wiederherstellungscode"),
+    (
+        "mfa_email_intro",
+        "Zur Bestätigung senden wir einen 6-stelligen Code an {address}.",
+    ),
+    ("mfa_email_send", "Code per E-Mail senden"),
+    (
+        "mfa_email_sent",
+        "Wir haben einen 6-stelligen Code an {address} gesendet.",
+    ),
+    ("mfa_email_code", "Code aus der E-Mail"),
+    ("mfa_email_resend", "Neuen Code senden"),
+    (
+        "mfa_email_limit",
+        "Für diese Anmeldung können keine weiteren Codes gesendet werden. Verwenden Sie den letzten Code oder melden Sie sich neu an.",
+    ),
+    (
+        "mfa_email_failed",
+        "Die E-Mail konnte nicht gesendet werden. Versuchen Sie es gleich noch einmal.",
+    ),
+    (
+        "pow_needed",
+        "Zum Schutz Ihres Kontos muss Ihr Browser zuerst eine kurze Prüfung abschließen. Warten Sie, bis sie fertig ist, und melden Sie sich dann erneut an.",
+    ),
+    ("pow_working", "Ihr Browser wird geprüft …"),
+    (
+        "pow_done",
+        "Prüfung abgeschlossen. Sie können sich anmelden.",
+    ),
+    (
+        "pow_no_script",
+        "Diese Prüfung braucht JavaScript. Schalten Sie es für diese Seite ein oder versuchen Sie es später erneut.",
+    ),
     (
         "mfa_wrong_code",
         "Dieser Code ist nicht richtig. Prüfen Sie ihn und versuchen Sie es erneut.",
@@ -977,6 +1066,34 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "mail_security_change_not_you",
         "Falls Sie das nicht waren, setzen Sie sofort Ihr Passwort zurück und wenden Sie sich an den Support.",
+    ),
+    ("mail_sign_in_code_subject", "Ihr Anmeldecode für {tenant}"),
+    (
+        "mail_sign_in_code_intro",
+        "Mit diesem Code schließen Sie die Anmeldung bei {tenant} ab:",
+    ),
+    (
+        "mail_sign_in_code_valid",
+        "Der Code ist {minutes} Minuten gültig und funktioniert einmal.",
+    ),
+    (
+        "mail_sign_in_code_ignore",
+        "Wenn Sie sich gerade nicht anmelden, kennt jemand Ihr Passwort: Ändern Sie es sofort.",
+    ),
+    (
+        "mail_new_device_sign_in_subject",
+        "Neue Anmeldung bei Ihrem Konto bei {tenant}",
+    ),
+    (
+        "mail_new_device_sign_in_intro",
+        "Bei Ihrem Konto bei {tenant} hat sich gerade jemand mit einem Browser angemeldet, der bisher nicht verwendet wurde.",
+    ),
+    ("mail_new_device_when", "Wann:"),
+    ("mail_new_device_browser", "Browser:"),
+    ("mail_new_device_ip", "Netzwerkadresse:"),
+    (
+        "mail_new_device_not_you",
+        "Wenn Sie das waren, ist nichts zu tun. Wenn nicht, ändern Sie sofort Ihr Passwort und schalten Sie die Bestätigung in zwei Schritten ein.",
     ),
     (
         "mail_footer",

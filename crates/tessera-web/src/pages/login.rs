@@ -17,10 +17,16 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use tessera_core::CoreError;
+use tessera_core::bot::Flow;
+use tessera_core::bot::pow::{Challenge, FORM_FIELD};
 use tessera_core::email::Email;
 use tessera_core::oauth::session::Authentication;
+use tessera_core::secret::generate_secret;
 use tessera_core::service::SignInContext;
 use tessera_oidc::provider::PendingRequest;
+
+/// The prefix of device cookie values.
+const DEVICE_PREFIX: &str = "tsd";
 
 /// The authentication context class of a password sign-in (one factor).
 pub const ACR_ONE_FACTOR: &str = "urn:tessera:loa:1";
@@ -109,6 +115,7 @@ fn login_page(
     handle: &str,
     email: &str,
     error: Option<&str>,
+    pow: Option<&Challenge>,
 ) -> Response {
     let (template, status) = match step {
         Step::Email if error.is_some() => ("login_email.html", StatusCode::BAD_REQUEST),
@@ -128,8 +135,22 @@ fn login_page(
             email => email,
             error => error,
             signup => prepared.page.tenant.settings.signup.enabled,
+            pow => pow.and_then(|challenge| serde_json::to_string(challenge).ok()),
         },
     )
+}
+
+/// A proof-of-work challenge for the password page when the tenant always asks for one.
+fn upfront_pow(state: &AppState, site: &Site) -> Option<Challenge> {
+    let required = site
+        .tenant
+        .settings
+        .bot_defence
+        .required(Flow::SignIn, false)
+        .pow;
+    required
+        .then(|| state.core.pow_challenge(&site.tenant).ok())
+        .flatten()
 }
 
 /// The answer to a form post whose CSRF token does not check out.
@@ -165,7 +186,7 @@ async fn show(
         .and_then(|p| p.request.login_hint.clone())
         .filter(|hint| Email::parse(hint).is_ok())
         .unwrap_or_default();
-    let response = login_page(&prepared, Step::Email, &handle, &hint, None);
+    let response = login_page(&prepared, Step::Email, &handle, &hint, None, None);
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
@@ -194,9 +215,17 @@ async fn email_step(
         .unwrap_or_default();
     if Email::parse(&email).is_err() {
         let error = prepared.page.text("bad_email");
-        return login_page(&prepared, Step::Email, &handle, &email, Some(error));
+        return login_page(&prepared, Step::Email, &handle, &email, Some(error), None);
     }
-    login_page(&prepared, Step::Password, &handle, &email, None)
+    let pow = upfront_pow(&state, &site);
+    login_page(
+        &prepared,
+        Step::Password,
+        &handle,
+        &email,
+        None,
+        pow.as_ref(),
+    )
 }
 
 /// `POST /login/password`: checks the password, starts a new session and continues the
@@ -224,17 +253,48 @@ async fn password_step(
         .map(|e| e.trim().to_owned())
         .unwrap_or_default();
     let password = SecretString::from(fields.get("password").cloned().unwrap_or_default());
-    let context = sign_in_context(
+    let mut context = sign_in_context(
         &site,
         peer,
         &headers,
         prepared.pending.as_ref().map(|p| p.client.id),
     );
-    let user = match state.core.check_password(&context, &email, password).await {
-        Ok(user) => user,
+    if let Some(payload) = fields.get(FORM_FIELD).filter(|p| !p.is_empty()) {
+        context.human_verified = state
+            .core
+            .redeem_pow(&site.tenant, payload)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "proof-of-work check failed");
+                false
+            });
+    }
+    let signed_in = match state.core.check_password(&context, &email, password).await {
+        Ok(signed_in) => signed_in,
         Err(CoreError::InvalidCredentials) => {
             let error = prepared.page.text("bad_credentials");
-            return login_page(&prepared, Step::Password, &handle, &email, Some(error));
+            let pow = upfront_pow(&state, &site);
+            return login_page(
+                &prepared,
+                Step::Password,
+                &handle,
+                &email,
+                Some(error),
+                pow.as_ref(),
+            );
+        }
+        Err(CoreError::BotCheckRequired) => {
+            // Unknown and known accounts alike (the risk of the attempt decides, A07).
+            let error = prepared.page.text("pow_needed");
+            let pow = state.core.pow_challenge(&site.tenant).ok();
+            return login_page(
+                &prepared,
+                Step::Password,
+                &handle,
+                &email,
+                Some(error),
+                pow.as_ref(),
+            );
         }
         Err(CoreError::Overloaded) => {
             return message(
@@ -254,14 +314,23 @@ async fn password_step(
             );
         }
     };
+    let user = signed_in.user;
+    context.risk = Some(signed_in.risk.clone());
     let authentication = Authentication {
         at: Some(state.core.clock().now()),
         methods: vec!["pwd".to_owned()],
         acr: ACR_ONE_FACTOR.to_owned(),
     };
-    if let Some(response) =
-        super::mfa::second_factor_step(&state, &site, &prepared, &user, &authentication, &handle)
-            .await
+    if let Some(response) = super::mfa::second_factor_step(
+        &state,
+        &site,
+        &prepared,
+        &user,
+        &authentication,
+        &handle,
+        &signed_in.risk,
+    )
+    .await
     {
         return response;
     }
@@ -286,6 +355,12 @@ pub(super) fn sign_in_context(
     headers: &HeaderMap,
     client_id: Option<tessera_core::ids::ClientId>,
 ) -> SignInContext {
+    let device = super::session::cookie(headers, &site.cookies.device)
+        .filter(|value| value.starts_with(DEVICE_PREFIX) && value.len() <= 64)
+        .map_or_else(
+            || generate_secret(DEVICE_PREFIX).expose_secret().to_owned(),
+            str::to_owned,
+        );
     SignInContext {
         tenant_id: site.tenant.id,
         client_id,
@@ -294,6 +369,9 @@ pub(super) fn sign_in_context(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect()),
+        device: Some(device),
+        human_verified: false,
+        risk: None,
     }
 }
 
@@ -319,10 +397,34 @@ pub(super) async fn start_session_and_continue(
             Err(response) => return response,
         };
     let mut response = continue_response(site, page, handle);
-    if let Some(cookie) = cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    append_session_cookies(&mut response, cookie);
     response
+}
+
+/// Adds the `Set-Cookie` headers [`begin_session`] made.
+pub(super) fn append_session_cookies(
+    response: &mut Response,
+    cookies: Option<(HeaderValue, Option<HeaderValue>)>,
+) {
+    if let Some((session, device)) = cookies {
+        response.headers_mut().append(header::SET_COOKIE, session);
+        if let Some(device) = device {
+            response.headers_mut().append(header::SET_COOKIE, device);
+        }
+    }
+}
+
+/// The device cookie to set when the browser came without one.
+fn device_cookie(site: &Site, headers: &HeaderMap, context: &SignInContext) -> Option<HeaderValue> {
+    let present = super::session::cookie(headers, &site.cookies.device)
+        .is_some_and(|value| Some(value) == context.device.as_deref());
+    if present {
+        return None;
+    }
+    context
+        .device
+        .as_deref()
+        .and_then(|value| site.cookies.set_device(value))
 }
 
 /// Starts a new session for `user`, ending the browser's previous one (A21): the
@@ -335,7 +437,7 @@ pub(super) async fn begin_session(
     context: &SignInContext,
     user: &tessera_core::user::User,
     authentication: Authentication,
-) -> Result<Option<HeaderValue>, Response> {
+) -> Result<Option<(HeaderValue, Option<HeaderValue>)>, Response> {
     // A21: a session id from before the sign-in never survives it.
     if let Some(old) = site.session(state, headers).await {
         match state.provider.log_out(&old).await {
@@ -356,7 +458,8 @@ pub(super) async fn begin_session(
     {
         Ok(started) => Ok(site
             .cookies
-            .set_session(started.cookie_value.expose_secret())),
+            .set_session(started.cookie_value.expose_secret())
+            .map(|session| (session, device_cookie(site, headers, context)))),
         Err(error) => {
             tracing::error!(%error, "could not start a session");
             Err(message(

@@ -6,8 +6,8 @@
 //! is proven.
 
 use super::login::{
-    Prepared, begin_session, continue_response, continue_url, forbidden, form_fields, prepare,
-    sign_in_context, with_csrf_cookie,
+    Prepared, append_session_cookies, begin_session, continue_response, continue_url, forbidden,
+    form_fields, prepare, sign_in_context, with_csrf_cookie,
 };
 use super::session::cookie;
 use super::{PageContext, csrf, message, render};
@@ -30,6 +30,7 @@ use tessera_core::ids::MfaFactorId;
 use tessera_core::mfa::SignInChallenge;
 use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
 use tessera_core::oauth::session::{Authentication, Session};
+use tessera_core::risk::{RiskAssessment, RiskDecision};
 use tessera_core::service::TotpEnrolment;
 use tessera_core::user::User;
 use time::Duration;
@@ -41,6 +42,7 @@ const RECENT_SIGN_IN: Duration = Duration::minutes(10);
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mfa", get(show).post(verify))
+        .route("/mfa/email", axum::routing::post(send_email_code))
         .route("/mfa/setup", get(show_setup).post(confirm_setup))
 }
 
@@ -157,7 +159,7 @@ async fn show(
             };
             let opened = match state
                 .core
-                .open_sign_in_challenge(&user, session.authentication.clone(), !enrolled)
+                .open_sign_in_challenge(&user, session.authentication.clone(), !enrolled, None)
                 .await
             {
                 Ok(opened) => opened,
@@ -174,7 +176,22 @@ async fn show(
         Subject::Challenge(challenge, _) if challenge.enrol => {
             see_other(&format!("{}/mfa/setup?auth={}", site.base, encode(&handle)))
         }
-        _ => code_page(&prepared, &handle, recovery, None),
+        Subject::Challenge(challenge, user) => {
+            let method = if recovery {
+                Method::Recovery
+            } else {
+                match state.core.mfa_status(&site.tenant, user.id).await {
+                    Ok(status) if status.enrolled() => Method::App,
+                    Ok(_) => Method::Email {
+                        sent: challenge.email_code.is_some(),
+                        to: masked_address(user),
+                    },
+                    Err(error) => return busy(&prepared.page, &error),
+                }
+            };
+            code_page(&prepared, &handle, &method, None)
+        }
+        Subject::Session(..) => expired(&prepared.page),
     };
     if let Some(value) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -182,7 +199,33 @@ async fn show(
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
-fn code_page(prepared: &Prepared, handle: &str, recovery: bool, error: Option<&str>) -> Response {
+/// How the code page asks for the second factor.
+enum Method {
+    App,
+    Recovery,
+    /// An emailed code; `sent` once one went out, to the (masked) address `to`.
+    Email {
+        sent: bool,
+        to: String,
+    },
+}
+
+/// `a•••@example.com`: enough to recognise one's address, not to learn someone else's.
+fn masked_address(user: &User) -> String {
+    let Some(address) = tessera_core::Core::sign_in_code_address(user) else {
+        return String::new();
+    };
+    let text = address.as_str();
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => String::new(),
+    }
+}
+
+fn code_page(prepared: &Prepared, handle: &str, method: &Method, error: Option<&str>) -> Response {
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -197,7 +240,16 @@ fn code_page(prepared: &Prepared, handle: &str, recovery: bool, error: Option<&s
             client_name => prepared.pending.as_ref().map(|p| p.client.metadata.client_name.clone()),
             csrf => prepared.csrf.value.clone(),
             auth => handle,
-            recovery => recovery,
+            method => match method {
+                Method::App => "totp",
+                Method::Recovery => "recovery",
+                Method::Email { .. } => "email",
+            },
+            email_sent => matches!(method, Method::Email { sent: true, .. }),
+            email_to => match method {
+                Method::Email { to, .. } => to.as_str(),
+                _ => "",
+            },
             error => error,
         },
     )
@@ -225,20 +277,34 @@ async fn verify(
     let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
-    let recovery = fields.get("method").is_some_and(|m| m == "recovery");
     let code = fields.get("code").cloned().unwrap_or_default();
-    let checked = if recovery {
-        state
-            .core
-            .use_recovery_code(&site.tenant, &user, SecretString::from(code))
-            .await
-            .map(|_| ())
-    } else {
-        state.core.verify_totp(&site.tenant, &user, &code).await
+    let (checked, method) = match fields.get("method").map(String::as_str) {
+        Some("recovery") => (
+            state
+                .core
+                .use_recovery_code(&site.tenant, &user, SecretString::from(code))
+                .await
+                .map(|_| ()),
+            Method::Recovery,
+        ),
+        Some("email") => (
+            state
+                .core
+                .verify_sign_in_code(&site.tenant, &user, &challenge, &code)
+                .await,
+            Method::Email {
+                sent: challenge.email_code.is_some(),
+                to: masked_address(&user),
+            },
+        ),
+        _ => (
+            state.core.verify_totp(&site.tenant, &user, &code).await,
+            Method::App,
+        ),
     };
     if let Err(error) = checked {
         return match refusal_text(&prepared.page, &error) {
-            Some(text) => code_page(&prepared, &handle, recovery, Some(&text)),
+            Some(text) => code_page(&prepared, &handle, &method, Some(&text)),
             None => busy(&prepared.page, &error),
         };
     }
@@ -270,12 +336,13 @@ async fn finish(
         Ok(false) => return expired(&prepared.page),
         Err(error) => return busy(&prepared.page, &error),
     }
-    let context = sign_in_context(
+    let mut context = sign_in_context(
         site,
         peer,
         headers,
         prepared.pending.as_ref().map(|p| p.client.id),
     );
+    context.risk = challenge.risk.clone();
     let authentication = with_second_factor(&challenge.authentication, state);
     let session_cookie = match begin_session(
         state,
@@ -296,11 +363,54 @@ async fn finish(
         Some(codes) => codes_page(site, prepared, handle, &codes),
         None => continue_response(site, &prepared.page, handle),
     };
-    let cookies = [session_cookie, site.cookies.clear_challenge()];
-    for value in cookies.into_iter().flatten() {
+    append_session_cookies(&mut response, session_cookie);
+    if let Some(value) = site.cookies.clear_challenge() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+/// `POST /mfa/email`: emails a code for the waiting sign-in, then asks for it.
+async fn send_email_code(
+    State(state): State<AppState>,
+    site: Site,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(&state, &site, &headers, &handle).await;
+    if !csrf::is_valid(
+        &headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return forbidden(&prepared.page);
+    }
+    let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
+        return expired(&prepared.page);
+    };
+    let sent = state
+        .core
+        .send_sign_in_code(&site.tenant, &user, &challenge, prepared.page.lang)
+        .await;
+    let method = Method::Email {
+        sent: sent.is_ok() || challenge.email_code.is_some(),
+        to: masked_address(&user),
+    };
+    match sent {
+        Ok(()) => code_page(&prepared, &handle, &method, None),
+        Err(CoreError::TooManyRequests { .. }) => {
+            let text = prepared.page.text("mfa_email_limit");
+            code_page(&prepared, &handle, &method, Some(text))
+        }
+        Err(CoreError::NotDelivered(_)) => {
+            let text = prepared.page.text("mfa_email_failed");
+            code_page(&prepared, &handle, &method, Some(text))
+        }
+        Err(error) => busy(&prepared.page, &error),
+    }
 }
 
 /// Sends a sign-in that passed its password on to its second factor (or to enrol one) when
@@ -312,6 +422,7 @@ pub(super) async fn second_factor_step(
     user: &User,
     authentication: &Authentication,
     handle: &str,
+    risk: &RiskAssessment,
 ) -> Option<Response> {
     let enrolled = match state.core.mfa_status(&site.tenant, user.id).await {
         Ok(status) => status.enrolled(),
@@ -322,21 +433,27 @@ pub(super) async fn second_factor_step(
         mode: site.tenant.settings.mfa.mode,
         client_minimum: pending.and_then(|p| p.client.metadata.minimum_acr),
         requested: pending.and_then(|p| AuthLevel::requested(&p.request.acr_values)),
-        risk_requires_mfa: false,
+        risk_requires_mfa: risk.decision == RiskDecision::RequireMfa,
         enrolled,
     });
     if level < AuthLevel::TwoFactors {
         return None;
     }
+    // A risky sign-in of a user without an app confirms by email rather than enrolling one
+    // (whoever holds a stolen password must not get to add their own app).
+    let by_email = !enrolled
+        && level_without_risk(site, prepared) < AuthLevel::TwoFactors
+        && tessera_core::Core::sign_in_code_address(user).is_some();
+    let enrol = !enrolled && !by_email;
     let opened = match state
         .core
-        .open_sign_in_challenge(user, authentication.clone(), !enrolled)
+        .open_sign_in_challenge(user, authentication.clone(), enrol, Some(risk.clone()))
         .await
     {
         Ok(opened) => opened,
         Err(error) => return Some(busy(&prepared.page, &error)),
     };
-    let path = if enrolled { "mfa" } else { "mfa/setup" };
+    let path = if enrol { "mfa/setup" } else { "mfa" };
     let mut response = see_other(&format!("{}/{path}?auth={}", site.base, encode(handle)));
     if let Some(value) = site
         .cookies
@@ -345,6 +462,18 @@ pub(super) async fn second_factor_step(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Some(response)
+}
+
+/// The level the tenant, the client and the request ask for, leaving risk aside.
+fn level_without_risk(site: &Site, prepared: &Prepared) -> AuthLevel {
+    let pending = prepared.pending.as_ref();
+    required_level(LevelInputs {
+        mode: site.tenant.settings.mfa.mode,
+        client_minimum: pending.and_then(|p| p.client.metadata.minimum_acr),
+        requested: pending.and_then(|p| AuthLevel::requested(&p.request.acr_values)),
+        risk_requires_mfa: false,
+        enrolled: false,
+    })
 }
 
 /// The authentication after a second factor: now, both methods, two-factor level.

@@ -13,6 +13,8 @@ pub struct CookieNames {
     pub csrf: String,
     /// Names a sign-in waiting for its second factor.
     pub challenge: String,
+    /// A long-lived random id of the browser, so that sign-ins from a new one stand out.
+    pub device: String,
     secure: bool,
 }
 
@@ -28,6 +30,7 @@ impl CookieNames {
             session: format!("{prefix}tessera-session{suffix}"),
             csrf: format!("{prefix}tessera-csrf{suffix}"),
             challenge: format!("{prefix}tessera-mfa{suffix}"),
+            device: format!("{prefix}tessera-device{suffix}"),
             secure,
         }
     }
@@ -63,6 +66,16 @@ impl CookieNames {
         HeaderValue::from_str(&format!(
             "{}=; Max-Age=0{}",
             self.challenge,
+            self.attributes()
+        ))
+        .ok()
+    }
+
+    /// The device cookie lasts about 400 days (the longest browsers keep a cookie).
+    pub fn set_device(&self, value: &str) -> Option<HeaderValue> {
+        HeaderValue::from_str(&format!(
+            "{}={value}; Max-Age=34560000{}",
+            self.device,
             self.attributes()
         ))
         .ok()

@@ -90,6 +90,9 @@ fn scim_error(error: CoreError) -> ScimError {
             ScimError::with_status(403, format!("the token lacks the scope '{scope}'"))
         }
         CoreError::Overloaded => ScimError::with_status(503, "too busy; retry shortly"),
+        CoreError::BotCheckRequired => {
+            ScimError::with_status(429, "too many requests; retry later")
+        }
         CoreError::TooManyRequests {
             retry_after_seconds,
         } => ScimError::with_status(
