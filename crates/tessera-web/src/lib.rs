@@ -14,6 +14,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod problem;
+pub mod rate_limit;
 mod scim;
 mod serve;
 pub mod sms;
@@ -42,6 +43,8 @@ pub struct HttpSettings {
     pub header_read_timeout: Duration,
     /// The issuer URL of the default tenant (no trailing slash).
     pub public_url: String,
+    /// Per-address limits and the proxies trusted to name the client.
+    pub rate_limits: rate_limit::RateLimitSettings,
 }
 
 impl Default for HttpSettings {
@@ -52,6 +55,7 @@ impl Default for HttpSettings {
             hsts: false,
             header_read_timeout: Duration::from_secs(10),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            rate_limits: rate_limit::RateLimitSettings::default(),
         }
     }
 }
@@ -115,6 +119,10 @@ pub fn app(state: AppState) -> Router {
         .merge(identity_webhook::routes())
         .merge(scim::routes())
         .fallback(problem::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(rate_limit::RateLimiter::new(&settings.rate_limits)),
+            rate_limit::enforce,
+        ))
         .with_state(state);
     let routes = layers::apply(routes, &settings);
     // `/t/{slug}/…` is stripped before routing so that every surface serves both the root

@@ -24,7 +24,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 47] = [
+const ENVIRONMENT_KEYS: [&str; 52] = [
     "listen",
     "public_url",
     "data_dir",
@@ -72,6 +72,11 @@ const ENVIRONMENT_KEYS: [&str; 47] = [
     "geoip_databases",
     "ip_deny_list",
     "tor_exit_list",
+    "trusted_proxies",
+    "rate_limit_sign_in_per_minute",
+    "rate_limit_sign_up_per_minute",
+    "rate_limit_codes_per_minute",
+    "rate_limit_token_per_minute",
 ];
 
 /// Read when no `--config` is given and it exists in the working directory.
@@ -169,6 +174,15 @@ pub struct Config {
     pub ip_deny_list: Option<PathBuf>,
     /// Tor's exit list (the bulk list or `ExitAddress` lines), for the `tor_exit` signal.
     pub tor_exit_list: Option<PathBuf>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names
+    /// the client; empty: the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// Form posts per minute and client address: sign-in, sign-up, codes; and requests to
+    /// the token endpoints.
+    pub rate_limit_sign_in_per_minute: u32,
+    pub rate_limit_sign_up_per_minute: u32,
+    pub rate_limit_codes_per_minute: u32,
+    pub rate_limit_token_per_minute: u32,
 }
 
 impl Default for Config {
@@ -221,7 +235,51 @@ impl Default for Config {
             geoip_databases: String::new(),
             ip_deny_list: None,
             tor_exit_list: None,
+            trusted_proxies: String::new(),
+            rate_limit_sign_in_per_minute: 60,
+            rate_limit_sign_up_per_minute: 10,
+            rate_limit_codes_per_minute: 30,
+            rate_limit_token_per_minute: 600,
         }
+    }
+}
+
+impl Config {
+    /// The rate limits and the trusted proxies, each checked.
+    fn rate_limits(&self) -> Result<tessera_web::rate_limit::RateLimitSettings, ConfigError> {
+        let per_minute = |name: &'static str, value: u32| {
+            if (1..=1_000_000).contains(&value) {
+                Ok(value)
+            } else {
+                Err(invalid(name, "must be between 1 and 1000000"))
+            }
+        };
+        let proxies = self.trusted_proxies.replace(',', "\n");
+        let trusted_proxies = tessera_core::risk::IpList::parse(&proxies).map_err(|e| {
+            invalid(
+                "trusted_proxies",
+                format!("{e} (addresses or CIDR ranges, comma-separated)"),
+            )
+        })?;
+        Ok(tessera_web::rate_limit::RateLimitSettings {
+            trusted_proxies,
+            sign_in_per_minute: per_minute(
+                "rate_limit_sign_in_per_minute",
+                self.rate_limit_sign_in_per_minute,
+            )?,
+            sign_up_per_minute: per_minute(
+                "rate_limit_sign_up_per_minute",
+                self.rate_limit_sign_up_per_minute,
+            )?,
+            codes_per_minute: per_minute(
+                "rate_limit_codes_per_minute",
+                self.rate_limit_codes_per_minute,
+            )?,
+            token_per_minute: per_minute(
+                "rate_limit_token_per_minute",
+                self.rate_limit_token_per_minute,
+            )?,
+        })
     }
 }
 
@@ -304,6 +362,7 @@ pub struct Settings {
     pub geoip_databases: Vec<PathBuf>,
     pub ip_deny_list: Option<PathBuf>,
     pub tor_exit_list: Option<PathBuf>,
+    pub rate_limits: tessera_web::rate_limit::RateLimitSettings,
 }
 
 impl Config {
@@ -364,6 +423,7 @@ impl Config {
         let mail = mail::validate(&self)?;
         let sms = sms::validate(&self)?;
         let sms_allowed_prefixes = sms::allowed_prefixes(&self.sms_allowed_country_codes)?;
+        let rate_limits = self.rate_limits()?;
         let database_url = match self.database_url {
             Some(url)
                 if url.starts_with("sqlite:")
@@ -500,6 +560,7 @@ impl Config {
                 .collect(),
             ip_deny_list: self.ip_deny_list,
             tor_exit_list: self.tor_exit_list,
+            rate_limits,
         })
     }
 }
@@ -587,5 +648,40 @@ mod tests {
             "{}",
             messages[5]
         );
+    }
+
+    #[test]
+    fn rate_limits_and_trusted_proxies_are_checked() {
+        let settings = load(
+            None,
+            &[
+                ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+                ("TESSERA_RATE_LIMIT_TOKEN_PER_MINUTE", "1200"),
+            ],
+            FlagOverrides::default(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(settings.rate_limits.trusted_proxies.len(), 2);
+        assert_eq!(settings.rate_limits.token_per_minute, 1200);
+        assert_eq!(settings.rate_limits.sign_in_per_minute, 60);
+        let bad = [
+            (
+                "TESSERA_TRUSTED_PROXIES",
+                "10.0.0.0/33",
+                "`trusted_proxies`",
+            ),
+            (
+                "TESSERA_RATE_LIMIT_SIGN_IN_PER_MINUTE",
+                "0",
+                "`rate_limit_sign_in_per_minute`",
+            ),
+        ];
+        for (name, value, setting) in bad {
+            let message = load(None, &[(name, value)], FlagOverrides::default())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(message.contains(setting), "{message}");
+        }
     }
 }

@@ -83,6 +83,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         hsts: settings.public_url.starts_with("https://"),
         header_read_timeout: settings.header_read_timeout,
         public_url: settings.public_url.clone(),
+        rate_limits: settings.rate_limits.clone(),
     };
     Ok(AppState::new(AppParts {
         core,

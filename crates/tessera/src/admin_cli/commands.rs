@@ -226,6 +226,27 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 None,
                 Shape::List(VERIFICATION_COLUMNS),
             ),
+            UserCommand::Security { id } => (
+                Method::GET,
+                format!("/admin/v1/users/{id}/security"),
+                None,
+                Shape::Object,
+            ),
+            UserCommand::Unlock { id, factor } => (
+                Method::POST,
+                format!("/admin/v1/users/{id}/unlock"),
+                Some(match factor {
+                    Some(factor) => serde_json::json!({"factor": factor}),
+                    None => serde_json::json!({}),
+                }),
+                Shape::Object,
+            ),
+            UserCommand::ResetMfa { id } => (
+                Method::DELETE,
+                format!("/admin/v1/users/{id}/mfa"),
+                None,
+                Shape::Object,
+            ),
         },
         Resource::IdentityVerification(command) => {
             let path = "/admin/v1/identity-verification".to_owned();

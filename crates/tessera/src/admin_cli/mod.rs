@@ -149,6 +149,21 @@ pub enum UserCommand {
     Verifications {
         id: String,
     },
+    /// The user's second factors, recovery codes left and lockout counters.
+    Security {
+        id: String,
+    },
+    /// Clear the user's lockout (of one factor: password, totp, recovery_code, email_code,
+    /// passkey; else all).
+    Unlock {
+        id: String,
+        #[arg(long)]
+        factor: Option<String>,
+    },
+    /// Remove every second factor of the user (a lost phone); they enrol again.
+    ResetMfa {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -135,6 +135,15 @@ where
     F: FnOnce(TestServer) -> Fut,
     Fut: Future<Output = ()>,
 {
+    with_server_env(backend, &[], case).await;
+}
+
+/// [`with_server`] with more (or overriding) `TESSERA_*` settings.
+pub async fn with_server_env<F, Fut>(backend: Backend, extra: &[(&str, &str)], case: F)
+where
+    F: FnOnce(TestServer) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
@@ -178,6 +187,17 @@ where
         ),
     ];
     environment.extend(sms_environment(&sms.url()));
+    // The suite signs in far more often than a person; the rate-limit cases lower these.
+    for kind in ["sign_in", "sign_up", "codes", "token"] {
+        environment.push((
+            format!("TESSERA_RATE_LIMIT_{}_PER_MINUTE", kind.to_uppercase()),
+            "100000".to_owned(),
+        ));
+    }
+    for (name, value) in extra {
+        environment.retain(|(existing, _)| existing != name);
+        environment.push(((*name).to_owned(), (*value).to_owned()));
+    }
     let settings = Config::load(None, &environment, &flags)
         .expect("config")
         .validate()

@@ -21,6 +21,7 @@ mod oidc_support;
 mod operations;
 mod phone;
 mod profiling;
+mod rate_limits;
 mod risk;
 mod scim;
 mod signup;
