@@ -419,7 +419,7 @@ run_backend() {
     if ! (cd "$E2E_DIR" && E2E_ARTIFACTS="$artifacts/node" node --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=junit --test-reporter-destination="$artifacts/node-junit.xml" \
-      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs node/identity.test.mjs); then
+      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs node/identity.test.mjs node/mfa.test.mjs); then
       failed=1
       printf 'FAILED: [%s] node suite (screenshots and page dumps in %s)\n' "$backend" "$artifacts/node" >&2
     fi

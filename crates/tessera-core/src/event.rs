@@ -97,6 +97,10 @@ pub mod kinds {
     pub const MFA_FACTOR_REMOVED: &str = "mfa.factor_removed";
     /// A new set of recovery codes replaced the old one.
     pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";
+    /// The user chose to trust a browser for the second factor (`device_id`, `until`).
+    pub const DEVICE_TRUSTED: &str = "mfa.device_trusted";
+    /// Trusted browsers were forgotten (`device_id`, or all).
+    pub const DEVICES_FORGOTTEN: &str = "mfa.devices_forgotten";
     /// A recovery code was used to sign in (`left`).
     pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
     pub const CONSENT_GRANTED: &str = "consent.granted";

@@ -123,6 +123,10 @@ id_type!(
     SignInChallengeId
 );
 id_type!(
+    /// A browser a user chose to trust for their second factor.
+    TrustedDeviceId
+);
+id_type!(
     /// A pending phone verification (the challenge that proves a user holds a number).
     PhoneVerificationId
 );

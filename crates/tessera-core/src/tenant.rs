@@ -195,6 +195,9 @@ impl TenantSettings {
         if let Err(found) = self.bot_defence.check() {
             errors.extend(found.into_iter().map(|e| e.within("settings.bot_defence")));
         }
+        let mut mfa = Vec::new();
+        self.mfa.check(&mut mfa);
+        errors.extend(mfa.into_iter().map(|e| e.within("settings.mfa")));
         let mut risk = Vec::new();
         self.risk.check(&mut risk);
         errors.extend(risk.into_iter().map(|e| e.within("settings.risk")));

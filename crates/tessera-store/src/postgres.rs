@@ -555,6 +555,7 @@ impl Store for PostgresStore {
                 "DELETE FROM factor_locks WHERE user_id = $1",
                 "DELETE FROM sign_in_challenges WHERE user_id = $1",
                 "DELETE FROM sign_in_history WHERE user_id = $1",
+                "DELETE FROM trusted_devices WHERE user_id = $1",
             ] {
                 sqlx::query(table)
                     .bind(user.id.as_uuid())

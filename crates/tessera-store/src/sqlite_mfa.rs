@@ -2,14 +2,15 @@
 
 use crate::errors::classify;
 use crate::mfa_rows::{ChallengeParts, MfaFactorParts, step_column};
+use crate::oauth_rows::secret_hash;
 use crate::sqlite::{SqliteStore, from_micros, insert_event, micros, optional_time};
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
 use tessera_core::event::Event;
-use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
-use tessera_core::mfa::{MfaFactor, MfaStore, SignInChallenge};
+use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, TrustedDeviceId, UserId};
+use tessera_core::mfa::{MfaFactor, MfaStore, SignInChallenge, TrustedDevice};
 use tessera_core::risk::RiskAssessment;
 use tessera_core::secret::SecretHash;
 use tessera_core::store::StoreResult;
@@ -270,6 +271,93 @@ impl MfaStore for SqliteStore {
         .await
         .map_err(classify)?;
         Ok(u32::try_from(count).unwrap_or(0))
+    }
+
+    async fn insert_trusted_device(
+        &self,
+        device: &TrustedDevice,
+        event: &Event,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO trusted_devices (id, tenant_id, user_id, device_hash, label, created_at,
+                 expires_at, last_used_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+        )
+        .bind(device.id.as_uuid())
+        .bind(device.tenant_id.as_uuid())
+        .bind(device.user_id.as_uuid())
+        .bind(device.device_hash.as_bytes().as_slice())
+        .bind(&device.label)
+        .bind(micros(device.created_at))
+        .bind(micros(device.expires_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn trusted_devices(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<TrustedDevice>> {
+        let rows = sqlx::query(
+            "SELECT * FROM trusted_devices
+             WHERE tenant_id = ?1 AND user_id = ?2 AND expires_at > ?3
+             ORDER BY created_at DESC, id LIMIT 100",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(micros(now))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|row| {
+                Ok(TrustedDevice {
+                    id: TrustedDeviceId::from_uuid(row.try_get("id").map_err(classify)?),
+                    tenant_id: tenant,
+                    user_id: user,
+                    device_hash: secret_hash(
+                        "trusted device",
+                        row.try_get("device_hash").map_err(classify)?,
+                    )?,
+                    label: row.try_get("label").map_err(classify)?,
+                    created_at: from_micros(row.try_get("created_at").map_err(classify)?)?,
+                    expires_at: from_micros(row.try_get("expires_at").map_err(classify)?)?,
+                    last_used_at: optional_time(row, "last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn forget_trusted_devices(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: Option<TrustedDeviceId>,
+        event: &Event,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query(
+            "DELETE FROM trusted_devices
+             WHERE tenant_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR id = ?3)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(id.map(|id| id.as_uuid()))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected();
+        if removed > 0 {
+            insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(removed)
     }
 
     async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> StoreResult<()> {

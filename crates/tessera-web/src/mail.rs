@@ -213,7 +213,7 @@ fn notice_values(notice: &Notice) -> Value {
 
 /// A short name of a browser from its user agent, for a security notice ("Firefox on
 /// Linux"); the raw string when nothing is recognised, cut to 120 characters.
-fn browser_name(user_agent: &str) -> String {
+pub(crate) fn browser_name(user_agent: &str) -> String {
     let browser = [
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),

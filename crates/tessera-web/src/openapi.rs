@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         admin::identity_verification::read, admin::identity_verification::replace, admin::identity_verification::remove,
         admin::identity_verification::verifications,
         admin::security::read, admin::security::unlock, admin::security::reset_mfa,
+        admin::security::forget_device,
     ),
     components(schemas(
         Problem, admin::TenantResponse, admin::TenantCreate, admin::TenantPatchInput, admin::SchemaBody,
@@ -37,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         admin::identity_verification::VerificationResponse, admin::identity_verification::Verifications,
         admin::security::FactorResponse, admin::security::LockResponse, admin::security::SecurityResponse,
         admin::security::UnlockInput, admin::security::UnlockResponse, admin::security::ResetResponse,
+        admin::security::TrustedDeviceResponse,
     )),
     modifiers(&BearerAuth),
 )]

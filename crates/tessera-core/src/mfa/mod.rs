@@ -106,6 +106,21 @@ impl SignInChallenge {
 /// Codes one challenge may email.
 pub const MAX_EMAIL_CODES: u32 = 3;
 
+/// A browser whose user chose not to be asked for the second factor there for a while.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustedDevice {
+    pub id: crate::ids::TrustedDeviceId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    /// The digest of the browser's device cookie.
+    pub device_hash: SecretHash,
+    /// What the user sees in lists ("Firefox (Linux)").
+    pub label: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
 /// Factors, recovery codes and second-factor challenges in storage.
 #[async_trait::async_trait]
 pub trait MfaStore {
@@ -162,6 +177,24 @@ pub trait MfaStore {
     ) -> StoreResult<bool>;
     /// How many unused recovery codes the user has.
     async fn recovery_codes_left(&self, tenant: TenantId, user: UserId) -> StoreResult<u32>;
+    async fn insert_trusted_device(&self, device: &TrustedDevice, event: &Event)
+    -> StoreResult<()>;
+    /// The user's trusted devices that have not expired at `now`, newest first.
+    async fn trusted_devices(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<TrustedDevice>>;
+    /// Removes one trusted device (`Some`) or all of the user's (`None`), writing `event`
+    /// in the same transaction when anything was removed; how many were.
+    async fn forget_trusted_devices(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: Option<crate::ids::TrustedDeviceId>,
+        event: &Event,
+    ) -> StoreResult<u64>;
     async fn insert_sign_in_challenge(&self, challenge: &SignInChallenge) -> StoreResult<()>;
     async fn sign_in_challenge_by_hash(
         &self,

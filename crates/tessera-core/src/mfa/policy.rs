@@ -65,10 +65,34 @@ pub enum MfaMode {
 }
 
 /// A tenant's MFA settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MfaSettings {
     pub mode: MfaMode,
+    /// Days a browser may skip the second factor after the user ticked "don't ask again on
+    /// this browser" (0 to 365; 0 hides the option). Never for clients or requests that
+    /// need two factors, and never when the risk of the sign-in calls for one.
+    pub remember_device_days: u32,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            mode: MfaMode::default(),
+            remember_device_days: 30,
+        }
+    }
+}
+
+impl MfaSettings {
+    pub fn check(&self, errors: &mut Vec<crate::error::FieldError>) {
+        if self.remember_device_days > 365 {
+            errors.push(crate::error::FieldError::new(
+                "remember_device_days",
+                "0 to 365 days",
+            ));
+        }
+    }
 }
 
 /// What a sign-in's decision takes into account.

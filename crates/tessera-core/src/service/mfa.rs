@@ -11,7 +11,7 @@ use crate::lockout::Factor;
 use crate::mfa::totp::TotpSeed;
 use crate::mfa::{
     CHALLENGE_LIFETIME, FactorKind, MAX_EMAIL_CODES, MAX_FACTORS, MAX_NAME_CHARS, MfaFactor,
-    SignInChallenge, recovery,
+    SignInChallenge, TrustedDevice, recovery,
 };
 use crate::notify::{Notice, SecurityChange};
 use crate::oauth::session::Authentication;
@@ -603,6 +603,124 @@ impl Core {
             self.remove_mfa_factor(&tenant, &user, factor.id, auth.actor())
                 .await?;
         }
+        // A browser trusted on the strength of the old factors is trusted no more.
+        self.forget_trusted_devices(&tenant, user.id, None, auth.actor())
+            .await?;
         Ok(factors.len())
+    }
+}
+
+impl Core {
+    /// Trusts the browser of `context` for the user's second factor for the tenant's
+    /// `remember_device_days`; nothing when the tenant turned the option off or the browser
+    /// has no device cookie.
+    pub async fn trust_device(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        device: Option<&str>,
+        label: &str,
+    ) -> Result<(), CoreError> {
+        let days = tenant.settings.mfa.remember_device_days;
+        let Some(device) = device.filter(|_| days > 0) else {
+            return Ok(());
+        };
+        let now = self.parts.clock.now();
+        let trusted = TrustedDevice {
+            id: crate::ids::TrustedDeviceId::new_at(now),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            device_hash: SecretHash::of_str(device),
+            label: label.chars().take(120).collect(),
+            created_at: now,
+            expires_at: now + time::Duration::days(days.into()),
+            last_used_at: None,
+        };
+        let event = Event::new(
+            tenant.id,
+            now,
+            &Actor::User(user.id),
+            kinds::DEVICE_TRUSTED,
+            subject(user.id),
+            json!({"device_id": trusted.id.to_string(), "days": days}),
+        );
+        Ok(self
+            .parts
+            .store
+            .insert_trusted_device(&trusted, &event)
+            .await?)
+    }
+
+    /// Whether the user trusted the browser holding `device` and it has not expired.
+    pub async fn is_trusted_device(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        device: Option<&str>,
+    ) -> Result<bool, CoreError> {
+        let Some(device) = device else {
+            return Ok(false);
+        };
+        let hash = SecretHash::of_str(device);
+        let devices = self
+            .parts
+            .store
+            .trusted_devices(tenant.id, user.id, self.parts.clock.now())
+            .await?;
+        Ok(devices.iter().any(|d| d.device_hash.matches(&hash)))
+    }
+
+    /// The user's trusted browsers, for administrators.
+    pub async fn admin_trusted_devices(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+    ) -> Result<Vec<TrustedDevice>, CoreError> {
+        let (tenant, user) = self.admin_subject(auth, user).await?;
+        Ok(self
+            .parts
+            .store
+            .trusted_devices(tenant.id, user.id, self.parts.clock.now())
+            .await?)
+    }
+
+    /// Forgets one trusted browser of a user, or all of them (`None`).
+    pub async fn forget_trusted_devices(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        device: Option<crate::ids::TrustedDeviceId>,
+        actor: &Actor,
+    ) -> Result<u64, CoreError> {
+        let event = Event::new(
+            tenant.id,
+            self.parts.clock.now(),
+            actor,
+            kinds::DEVICES_FORGOTTEN,
+            subject(user),
+            json!({"device_id": device.map(|id| id.to_string())}),
+        );
+        Ok(self
+            .parts
+            .store
+            .forget_trusted_devices(tenant.id, user, device, &event)
+            .await?)
+    }
+
+    /// [`Core::forget_trusted_devices`] for an administrator; 404 for an unknown device.
+    pub async fn admin_forget_trusted_device(
+        &self,
+        auth: &crate::auth::Authorized,
+        user: UserId,
+        device: crate::ids::TrustedDeviceId,
+    ) -> Result<(), CoreError> {
+        let (tenant, user) = self.admin_subject(auth, user).await?;
+        match self
+            .forget_trusted_devices(&tenant, user.id, Some(device), auth.actor())
+            .await?
+        {
+            0 => Err(CoreError::NotFound("trusted device")),
+            _ => Ok(()),
+        }
     }
 }

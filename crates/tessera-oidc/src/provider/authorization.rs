@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, OAuthError};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
+use tessera_core::mfa::policy::{AuthLevel, LevelInputs, MfaMode, required_level};
 use tessera_core::oauth::client::Client;
 use tessera_core::oauth::grant::{AuthorizationContext, consent_items};
 use tessera_core::oauth::session::Session;
@@ -360,7 +360,7 @@ impl Provider {
             .tenant_by_id(issuer.tenant_id)
             .await?
             .ok_or_else(OAuthError::server_error)?;
-        if session_level(&session) < level_needed(&tenant, &pending) {
+        if session_level(&session) < level_needed(&pending) {
             if request.prompt.none {
                 let error = OAuthError::new(
                     ErrorCode::InteractionRequired,
@@ -489,12 +489,13 @@ fn session_level(session: &Session) -> AuthLevel {
     AuthLevel::from_acr(&session.authentication.acr).unwrap_or(AuthLevel::OneFactor)
 }
 
-/// The level this request needs of a session: the client's minimum, the request's
-/// `acr_values`, and the tenant's mode when it requires MFA of everyone. (Sign-in applies
-/// the rest of the policy, enrolled users and risk, when the session starts.)
-fn level_needed(tenant: &tessera_core::tenant::Tenant, pending: &PendingRequest) -> AuthLevel {
+/// The level this request needs of a session: the client's minimum and the request's
+/// `acr_values`. The tenant's MFA mode (with enrolled users, trusted browsers and risk) is
+/// applied when the session starts; a session that met it then is not asked again, so a
+/// browser the user chose to trust keeps its one-factor session for one-factor apps.
+fn level_needed(pending: &PendingRequest) -> AuthLevel {
     required_level(LevelInputs {
-        mode: tenant.settings.mfa.mode,
+        mode: MfaMode::Off,
         client_minimum: pending.client.metadata.minimum_acr,
         requested: AuthLevel::requested(&pending.request.acr_values),
         risk_requires_mfa: false,

@@ -475,7 +475,7 @@ impl GrantStore for SqliteStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 15] = [
+        let statements: [(&str, OffsetDateTime); 16] = [
             ("DELETE FROM sign_ups WHERE expires_at < ?1", horizon),
             (
                 "DELETE FROM phone_verifications WHERE expires_at < ?1",
@@ -493,6 +493,7 @@ impl GrantStore for SqliteStore {
                 "DELETE FROM spent_pow_challenges WHERE expires_at < ?1",
                 now,
             ),
+            ("DELETE FROM trusted_devices WHERE expires_at < ?1", now),
             (
                 "DELETE FROM failed_sign_ins WHERE at < ?1",
                 now - tessera_core::sign_in_history::FAILURE_RETENTION,

@@ -445,7 +445,84 @@ async fn a45_deleting_the_user_erases_factors_codes_and_counters(store: Arc<dyn 
     );
 }
 
+async fn is_trusted(setup: &Setup, device: &str) -> bool {
+    setup
+        .core
+        .is_trusted_device(&setup.tenant, &setup.user, Some(device))
+        .await
+        .unwrap()
+}
+
+async fn trusted_devices_expire_are_per_user_and_can_be_forgotten(store: Arc<dyn Store>) {
+    let setup = setup(store.clone(), policy()).await;
+    let core = &setup.core;
+    core.trust_device(
+        &setup.tenant,
+        &setup.user,
+        Some("tsd_laptop"),
+        "Firefox (Linux)",
+    )
+    .await
+    .unwrap();
+    core.trust_device(
+        &setup.tenant,
+        &setup.user,
+        Some("tsd_phone"),
+        "Safari (iOS)",
+    )
+    .await
+    .unwrap();
+    assert!(is_trusted(&setup, "tsd_laptop").await);
+    assert!(!is_trusted(&setup, "tsd_stranger").await);
+    assert!(
+        !core
+            .is_trusted_device(&setup.tenant, &setup.user, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(setup.events(kinds::DEVICE_TRUSTED).await.len(), 2);
+    // Another user of the tenant does not inherit the trust.
+    let other = core
+        .create_user(
+            &tessera_core::auth::Authorized::for_system(&setup.tenant),
+            crate::fixtures::person("Ola", "Other", "other@example.com"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !core
+            .is_trusted_device(&setup.tenant, &other, Some("tsd_laptop"))
+            .await
+            .unwrap()
+    );
+    // Forget one, then all.
+    let auth = tessera_core::auth::Authorized::for_system(&setup.tenant);
+    let listed = core
+        .admin_trusted_devices(&auth, setup.user.id)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2);
+    let phone = listed
+        .iter()
+        .find(|d| d.label == "Safari (iOS)")
+        .unwrap()
+        .id;
+    core.admin_forget_trusted_device(&auth, setup.user.id, phone)
+        .await
+        .unwrap();
+    assert!(!is_trusted(&setup, "tsd_phone").await);
+    assert!(is_trusted(&setup, "tsd_laptop").await);
+    let again = core
+        .admin_forget_trusted_device(&auth, setup.user.id, phone)
+        .await;
+    assert!(matches!(again, Err(CoreError::NotFound(_))));
+    // Thirty days (the default) later, the laptop is no longer trusted.
+    setup.clock.advance(Duration::days(30));
+    assert!(!is_trusted(&setup, "tsd_laptop").await);
+}
+
 conformance!(
+    trusted_devices_expire_are_per_user_and_can_be_forgotten,
     enrolment_seals_the_seed_and_needs_a_code_from_the_app,
     a41_a_code_is_accepted_once_even_when_sent_twice_at_once,
     a06_guessing_codes_locks_the_factor_and_the_lock_holds_for_the_right_code,

@@ -9,13 +9,15 @@ use crate::json::ApiJson;
 use crate::problem::{ApiError, Problem};
 use crate::tenant::RequestTenant;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tessera_core::api_token::Scope;
 use tessera_core::error::FieldError;
-use tessera_core::ids::UserId;
+use tessera_core::ids::{TrustedDeviceId, UserId};
 use tessera_core::lockout::Factor;
+use tessera_core::mfa::TrustedDevice;
 use tessera_core::service::UserSecurity;
 use utoipa::ToSchema;
 
@@ -24,6 +26,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/users/{id}/security", get(read))
         .route("/admin/v1/users/{id}/unlock", post(unlock))
         .route("/admin/v1/users/{id}/mfa", delete(reset_mfa))
+        .route(
+            "/admin/v1/users/{id}/trusted-devices/{device}",
+            delete(forget_device),
+        )
+}
+
+/// A browser the user trusts for their second factor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrustedDeviceResponse {
+    pub id: String,
+    /// The browser, as its user agent named it ("Firefox (Linux)").
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: String,
 }
 
 /// A second factor (never its secret).
@@ -56,11 +72,22 @@ pub struct SecurityResponse {
     pub factors: Vec<FactorResponse>,
     pub recovery_codes_left: u32,
     pub locks: Vec<LockResponse>,
+    /// Browsers that skip the second factor until they expire.
+    pub trusted_devices: Vec<TrustedDeviceResponse>,
 }
 
-impl From<UserSecurity> for SecurityResponse {
-    fn from(security: UserSecurity) -> Self {
+impl SecurityResponse {
+    fn new(security: UserSecurity, devices: Vec<TrustedDevice>) -> Self {
         Self {
+            trusted_devices: devices
+                .into_iter()
+                .map(|d| TrustedDeviceResponse {
+                    id: d.id.to_string(),
+                    label: d.label,
+                    created_at: rfc3339(d.created_at),
+                    expires_at: rfc3339(d.expires_at),
+                })
+                .collect(),
             factors: security
                 .mfa
                 .factors
@@ -99,7 +126,28 @@ pub async fn read(
 ) -> Result<Json<SecurityResponse>, ApiError> {
     let auth = caller.authorize(&tenant, Scope::UsersRead)?;
     let id: UserId = parse_id(&id, "user")?;
-    Ok(Json(state.core.user_security(&auth, id).await?.into()))
+    let security = state.core.user_security(&auth, id).await?;
+    let devices = state.core.admin_trusted_devices(&auth, id).await?;
+    Ok(Json(SecurityResponse::new(security, devices)))
+}
+
+#[utoipa::path(delete, path = "/admin/v1/users/{id}/trusted-devices/{device}", tag = "users",
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn forget_device(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    RequestTenant(tenant): RequestTenant,
+    Path((id, device)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let auth = caller.authorize(&tenant, Scope::UsersWrite)?;
+    let id: UserId = parse_id(&id, "user")?;
+    let device: TrustedDeviceId = parse_id(&device, "trusted device")?;
+    state
+        .core
+        .admin_forget_trusted_device(&auth, id, device)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Which counter to clear; all when `factor` is left out (send `{}`).

@@ -177,6 +177,10 @@ const ENGLISH: &[(&str, &str)] = &[
     ),
     ("mfa_recovery_code", "Recovery code"),
     (
+        "mfa_remember",
+        "Don't ask again on this browser for {days} days",
+    ),
+    (
         "mfa_email_intro",
         "To confirm it is you, we email a 6-digit code to {address}.",
     ),
@@ -691,6 +695,10 @@ const GERMAN: &[(&str, &str)] = &[
         "Geben Sie einen der Wiederherstellungscodes ein, die Sie beim Einrichten Ihrer Authenticator-App gespeichert haben. Jeder Code gilt einmal.",
     ),
     ("mfa_recovery_code", "Wiederherstellungscode"),
+    (
+        "mfa_remember",
+        "In diesem Browser {days} Tage lang nicht mehr fragen",
+    ),
     (
         "mfa_email_intro",
         "Zur Bestätigung senden wir einen 6-stelligen Code an {address}.",

@@ -328,7 +328,7 @@ async fn password_step(
         &user,
         &authentication,
         &handle,
-        &signed_in.risk,
+        &context,
     )
     .await
     {

@@ -30,7 +30,8 @@ use tessera_core::ids::MfaFactorId;
 use tessera_core::mfa::SignInChallenge;
 use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
 use tessera_core::oauth::session::{Authentication, Session};
-use tessera_core::risk::{RiskAssessment, RiskDecision};
+use tessera_core::risk::RiskDecision;
+use tessera_core::service::SignInContext;
 use tessera_core::service::TotpEnrolment;
 use tessera_core::user::User;
 use time::Duration;
@@ -250,6 +251,7 @@ fn code_page(prepared: &Prepared, handle: &str, method: &Method, error: Option<&
                 Method::Email { to, .. } => to.as_str(),
                 _ => "",
             },
+            remember_days => prepared.page.tenant.settings.mfa.remember_device_days,
             error => error,
         },
     )
@@ -308,8 +310,9 @@ async fn verify(
             None => busy(&prepared.page, &error),
         };
     }
+    let remember = fields.get("remember").is_some_and(|v| v == "on");
     finish(
-        &state, &site, &prepared, peer, &headers, &challenge, &user, &handle, None,
+        &state, &site, &prepared, peer, &headers, &challenge, &user, &handle, None, remember,
     )
     .await
 }
@@ -330,6 +333,7 @@ async fn finish(
     user: &User,
     handle: &str,
     recovery_codes: Option<Vec<SecretString>>,
+    remember: bool,
 ) -> Response {
     match state.core.complete_sign_in_challenge(challenge).await {
         Ok(true) => {}
@@ -343,6 +347,19 @@ async fn finish(
         prepared.pending.as_ref().map(|p| p.client.id),
     );
     context.risk = challenge.risk.clone();
+    if remember {
+        let label = context
+            .user_agent
+            .as_deref()
+            .map_or_else(|| "Browser".to_owned(), crate::mail::browser_name);
+        if let Err(error) = state
+            .core
+            .trust_device(&site.tenant, user, context.device.as_deref(), &label)
+            .await
+        {
+            tracing::warn!(%error, "could not trust the browser");
+        }
+    }
     let authentication = with_second_factor(&challenge.authentication, state);
     let session_cookie = match begin_session(
         state,
@@ -422,8 +439,12 @@ pub(super) async fn second_factor_step(
     user: &User,
     authentication: &Authentication,
     handle: &str,
-    risk: &RiskAssessment,
+    context: &SignInContext,
 ) -> Option<Response> {
+    let risk_requires_mfa = context
+        .risk
+        .as_ref()
+        .is_some_and(|risk| risk.decision == RiskDecision::RequireMfa);
     let enrolled = match state.core.mfa_status(&site.tenant, user.id).await {
         Ok(status) => status.enrolled(),
         Err(error) => return Some(busy(&prepared.page, &error)),
@@ -433,11 +454,26 @@ pub(super) async fn second_factor_step(
         mode: site.tenant.settings.mfa.mode,
         client_minimum: pending.and_then(|p| p.client.metadata.minimum_acr),
         requested: pending.and_then(|p| AuthLevel::requested(&p.request.acr_values)),
-        risk_requires_mfa: risk.decision == RiskDecision::RequireMfa,
+        risk_requires_mfa,
         enrolled,
     });
     if level < AuthLevel::TwoFactors {
         return None;
+    }
+    // A browser the user trusts skips the factor the tenant asks for — not one that a
+    // client, the request or the risk of this sign-in asks for.
+    let asked_only_by_tenant =
+        !risk_requires_mfa && client_or_request_level(prepared) < AuthLevel::TwoFactors;
+    if enrolled && asked_only_by_tenant {
+        match state
+            .core
+            .is_trusted_device(&site.tenant, user, context.device.as_deref())
+            .await
+        {
+            Ok(true) => return None,
+            Ok(false) => {}
+            Err(error) => return Some(busy(&prepared.page, &error)),
+        }
     }
     // A risky sign-in of a user without an app confirms by email rather than enrolling one
     // (whoever holds a stolen password must not get to add their own app).
@@ -447,7 +483,7 @@ pub(super) async fn second_factor_step(
     let enrol = !enrolled && !by_email;
     let opened = match state
         .core
-        .open_sign_in_challenge(user, authentication.clone(), enrol, Some(risk.clone()))
+        .open_sign_in_challenge(user, authentication.clone(), enrol, context.risk.clone())
         .await
     {
         Ok(opened) => opened,
@@ -462,6 +498,18 @@ pub(super) async fn second_factor_step(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Some(response)
+}
+
+/// The level the client and the request ask for.
+fn client_or_request_level(prepared: &Prepared) -> AuthLevel {
+    let pending = prepared.pending.as_ref();
+    required_level(LevelInputs {
+        mode: tessera_core::mfa::policy::MfaMode::Off,
+        client_minimum: pending.and_then(|p| p.client.metadata.minimum_acr),
+        requested: pending.and_then(|p| AuthLevel::requested(&p.request.acr_values)),
+        risk_requires_mfa: false,
+        enrolled: false,
+    })
 }
 
 /// The level the tenant, the client and the request ask for, leaving risk aside.
@@ -659,7 +707,7 @@ async fn confirm_setup(
     match &subject {
         Subject::Challenge(challenge, user) => {
             finish(
-                &state, &site, &prepared, peer, &headers, challenge, user, &handle, codes,
+                &state, &site, &prepared, peer, &headers, challenge, user, &handle, codes, false,
             )
             .await
         }

@@ -553,7 +553,86 @@ async fn admins_reset_mfa_and_other_tenants_see_nothing(server: TestServer) {
     assert!(after_password.location.unwrap().contains("/mfa/setup"));
 }
 
+async fn a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clients(
+    server: TestServer,
+) {
+    set_mfa_mode(&server, "required").await;
+    let rp = register(&server, json!({})).await;
+    let strict = register(&server, json!({"minimum_acr": "urn:tessera:loa:2"})).await;
+    let id = user(&server, "tia@example.com").await;
+    let (_, challenge) = pkce();
+    let mut browser = Browser::default();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
+    let setup = browser.follow(&server, after_password).await;
+    let (secret, _) = enrol(&server, &mut browser, &setup).await;
+
+    // The same browser signs in again and ticks "don't ask again".
+    browser.cookies.remove("tessera-session");
+    let (_, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
+    let form = browser.follow(&server, after_password).await;
+    assert!(form.body.contains("name=\"remember\""), "{}", form.body);
+    let code = app_code(&secret, 1);
+    let done = submit(
+        &server,
+        &mut browser,
+        &form,
+        "/mfa",
+        &[("method", "totp"), ("code", &code), ("remember", "on")],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    // Next time in that browser: the password is enough for the plain client…
+    browser.cookies.remove("tessera-session");
+    let (verifier, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
+    let callback = browser.follow(&server, after_password).await;
+    let claims = id_token_claims(&server, &rp, &callback, &verifier).await;
+    assert_eq!(
+        claims["acr"], "urn:tessera:loa:1",
+        "the truth: one factor now"
+    );
+    // …but not for the client that needs two factors.
+    let (_, challenge) = pkce();
+    let query = authorize_query(&strict, &challenge, &[]);
+    let step_up = browser
+        .get(&server, &format!("/oauth2/authorize?{query}"))
+        .await;
+    assert!(step_up.location.as_deref().unwrap().contains("/mfa?auth="));
+
+    // Another browser is asked; and once support forgets the device, so is this one.
+    let mut other = Browser::default();
+    let after_password = password_step(&server, &mut other, &query, "tia@example.com").await;
+    assert!(after_password.location.unwrap().contains("/mfa?auth="));
+    let security = server
+        .admin(Method::GET, &format!("/admin/v1/users/{id}/security"), None)
+        .await
+        .expect(200);
+    let device = security.body["trusted_devices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .admin(
+            Method::DELETE,
+            &format!("/admin/v1/users/{id}/trusted-devices/{device}"),
+            None,
+        )
+        .await
+        .expect(204);
+    browser.cookies.remove("tessera-session");
+    let (_, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
+    assert!(after_password.location.unwrap().contains("/mfa?auth="));
+}
+
 http_suite!(
+    a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clients,
     required_mfa_enrols_at_sign_in_and_asks_for_a_code_the_next_time,
     a_client_that_needs_two_factors_steps_up_a_one_factor_session,
     a18_factor_forms_need_the_csrf_token,
