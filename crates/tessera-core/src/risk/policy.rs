@@ -127,6 +127,10 @@ impl FailureVelocity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RiskPolicy {
+    /// Whether sign-in attempts are assessed at all (on by default). Off, every attempt is
+    /// allowed as far as risk goes, and successful sign-ins are still remembered, so that
+    /// turning it on again starts from a history.
+    pub enabled: bool,
     pub weights: RiskWeights,
     /// Score from which a captcha is asked; `null` never asks for one.
     pub captcha_at: Option<u8>,
@@ -149,6 +153,7 @@ pub struct RiskPolicy {
 impl Default for RiskPolicy {
     fn default() -> Self {
         Self {
+            enabled: true,
             weights: RiskWeights::default(),
             captcha_at: Some(30),
             mfa_at: Some(50),

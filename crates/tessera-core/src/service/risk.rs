@@ -70,6 +70,13 @@ impl Core {
         password: Option<&str>,
     ) -> Result<RiskAssessment, CoreError> {
         let policy = tenant.settings.risk;
+        if !policy.enabled {
+            return Ok(RiskAssessment {
+                score: 0,
+                reasons: Vec::new(),
+                decision: crate::risk::RiskDecision::Allow,
+            });
+        }
         let now = self.parts.clock.now();
         let sources = self.risk_sources();
         let ip = ip_of(context);

@@ -238,7 +238,60 @@ async fn risk_blocks_deny_listed_addresses_and_asks_risky_ones_for_a_proof_of_wo
     assert!(!setup.core.redeem_pow(&tenant, &foreign).await.unwrap());
 }
 
+async fn with_risk_off_nothing_is_assessed_but_sign_ins_are_remembered(store: Arc<dyn Store>) {
+    let setup = setup(store.clone(), LockoutPolicy::default()).await;
+    let mut tenant = setup.tenant.clone();
+    tenant.settings.risk.enabled = false;
+    setup.core.set_risk_sources(RiskSources {
+        deny_list: Some(IpList::parse("192.0.2.0/24\n").unwrap()),
+        ..RiskSources::default()
+    });
+    let patch = tessera_core::service::TenantPatch {
+        display_name: None,
+        domains: None,
+        settings: Some(tenant.settings.clone()),
+    };
+    setup
+        .core
+        .update_tenant(&tessera_core::auth::Authorized::for_system(&tenant), patch)
+        .await
+        .unwrap();
+    let signed_in = setup
+        .core
+        .check_password(
+            &context(&setup, "192.0.2.10"),
+            "locked@example.com",
+            SecretString::from(PASSWORD),
+        )
+        .await
+        .unwrap();
+    assert_eq!(signed_in.risk.score, 0);
+    assert!(signed_in.risk.reasons.is_empty());
+    let started = setup
+        .core
+        .start_session(
+            &context(&setup, "192.0.2.10"),
+            &signed_in.user,
+            tessera_core::oauth::session::Authentication::default(),
+            tenant.settings.sessions,
+        )
+        .await
+        .unwrap();
+    drop(started);
+    let remembered = store
+        .recent_sign_ins(
+            setup.tenant.id,
+            setup.user.id,
+            setup.clock.now() - Duration::days(1),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(remembered.len(), 1);
+}
+
 conformance!(
+    with_risk_off_nothing_is_assessed_but_sign_ins_are_remembered,
     sign_ins_are_kept_newest_first_within_the_window,
     failures_are_counted_per_address_and_solutions_spent_once,
     risk_blocks_deny_listed_addresses_and_asks_risky_ones_for_a_proof_of_work,

@@ -88,6 +88,39 @@ pub(super) async fn prepare(
     }
 }
 
+/// A posted form of the hosted pages whose CSRF token checked out (A18): its fields, the
+/// authorization request it belongs to, and the page prepared for the answer.
+pub(super) struct PostedForm {
+    pub(super) fields: HashMap<String, String>,
+    pub(super) handle: String,
+    pub(super) prepared: Prepared,
+}
+
+/// Reads a posted form and checks its CSRF token and origin; the `403` page if they fail.
+pub(super) async fn posted_form(
+    state: &AppState,
+    site: &Site,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<PostedForm, Response> {
+    let fields = form_fields(body);
+    let handle = fields.get("auth").cloned().unwrap_or_default();
+    let prepared = prepare(state, site, headers, &handle).await;
+    if !csrf::is_valid(
+        headers,
+        &site.cookies,
+        fields.get("csrf").map(String::as_str),
+        &site.origin,
+    ) {
+        return Err(forbidden(&prepared.page));
+    }
+    Ok(PostedForm {
+        fields,
+        handle,
+        prepared,
+    })
+}
+
 /// Sets the CSRF cookie when the token was made for this response.
 pub(super) fn with_csrf_cookie(
     mut response: Response,
@@ -198,17 +231,14 @@ async fn email_step(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let handle = fields.get("auth").cloned().unwrap_or_default();
-    let prepared = prepare(&state, &site, &headers, &handle).await;
-    if !csrf::is_valid(
-        &headers,
-        &site.cookies,
-        fields.get("csrf").map(String::as_str),
-        &site.origin,
-    ) {
-        return forbidden(&prepared.page);
-    }
+    let PostedForm {
+        fields,
+        handle,
+        prepared,
+    } = match posted_form(&state, &site, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let email = fields
         .get("email")
         .map(|e| e.trim().to_owned())
@@ -237,17 +267,14 @@ async fn password_step(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let handle = fields.get("auth").cloned().unwrap_or_default();
-    let prepared = prepare(&state, &site, &headers, &handle).await;
-    if !csrf::is_valid(
-        &headers,
-        &site.cookies,
-        fields.get("csrf").map(String::as_str),
-        &site.origin,
-    ) {
-        return forbidden(&prepared.page);
-    }
+    let PostedForm {
+        fields,
+        handle,
+        prepared,
+    } = match posted_form(&state, &site, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let email = fields
         .get("email")
         .map(|e| e.trim().to_owned())

@@ -6,11 +6,11 @@
 //! is proven.
 
 use super::login::{
-    Prepared, append_session_cookies, begin_session, continue_response, continue_url, forbidden,
-    form_fields, prepare, sign_in_context, with_csrf_cookie,
+    PostedForm, Prepared, append_session_cookies, begin_session, continue_response, continue_url,
+    posted_form, prepare, sign_in_context, with_csrf_cookie,
 };
 use super::session::cookie;
-use super::{PageContext, csrf, message, render};
+use super::{PageContext, message, render};
 use crate::AppState;
 use crate::oidc::Site;
 use axum::Router;
@@ -265,17 +265,14 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let handle = fields.get("auth").cloned().unwrap_or_default();
-    let prepared = prepare(&state, &site, &headers, &handle).await;
-    if !csrf::is_valid(
-        &headers,
-        &site.cookies,
-        fields.get("csrf").map(String::as_str),
-        &site.origin,
-    ) {
-        return forbidden(&prepared.page);
-    }
+    let PostedForm {
+        fields,
+        handle,
+        prepared,
+    } = match posted_form(&state, &site, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
@@ -394,17 +391,14 @@ async fn send_email_code(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let handle = fields.get("auth").cloned().unwrap_or_default();
-    let prepared = prepare(&state, &site, &headers, &handle).await;
-    if !csrf::is_valid(
-        &headers,
-        &site.cookies,
-        fields.get("csrf").map(String::as_str),
-        &site.origin,
-    ) {
-        return forbidden(&prepared.page);
-    }
+    let PostedForm {
+        fields: _,
+        handle,
+        prepared,
+    } = match posted_form(&state, &site, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
@@ -658,17 +652,14 @@ async fn confirm_setup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let handle = fields.get("auth").cloned().unwrap_or_default();
-    let prepared = prepare(&state, &site, &headers, &handle).await;
-    if !csrf::is_valid(
-        &headers,
-        &site.cookies,
-        fields.get("csrf").map(String::as_str),
-        &site.origin,
-    ) {
-        return forbidden(&prepared.page);
-    }
+    let PostedForm {
+        fields,
+        handle,
+        prepared,
+    } = match posted_form(&state, &site, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
     let Some(subject) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
