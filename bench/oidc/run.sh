@@ -193,6 +193,13 @@ start_peer() { # ALGORITHM ID_TOKEN_ALGORITHM SEED
   wait_for "$PEER_URL/.well-known/openid-configuration" "$WORK/peer-$1-$2.log"
 }
 
+patch_tenant() { # JSON (merge patch of the default tenant)
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "authorization: Bearer $ADMIN_TOKEN" \
+    -H 'content-type: application/merge-patch+json' -d "$1" "$TESSERA_URL/admin/v1/tenants/default")
+  [ "$status" = 200 ] || die "PATCH the tenant: $status"
+}
+
 admin() { # PATH JSON
   local answer
   answer=$(curl -s -w '\n%{http_code}' -H "authorization: Bearer $ADMIN_TOKEN" \
@@ -329,6 +336,14 @@ tessera_round() { # ALGORITHM
   # virtual machine a memory-bound hash varies with the neighbours, so the limit is their mean.
   argon2_limit
   loadgen tessera:signin signin "${flow[@]}" --concurrency "$SIGNIN_WORKERS" --warmup "$WARMUP" --duration "$DURATION"
+  # The risk engine's cost: the same sign-ins with adaptive MFA (every attempt assessed; the
+  # load's scores stay below every threshold, so no second factor is asked) and with the
+  # risk engine off (no assessment at all).
+  patch_tenant '{"settings": {"mfa": {"mode": "adaptive"}}}'
+  loadgen tessera:signin-adaptive signin "${flow[@]}" --concurrency "$SIGNIN_WORKERS" --warmup "$WARMUP" --duration "$DURATION"
+  patch_tenant '{"settings": {"mfa": {"mode": "optional"}, "risk": {"enabled": false}}}'
+  loadgen tessera:signin-risk-off signin "${flow[@]}" --concurrency "$SIGNIN_WORKERS" --warmup "$WARMUP" --duration "$DURATION"
+  patch_tenant '{"settings": {"risk": {"enabled": true}}}'
   argon2_limit
   ARGON2_RATE=$(awk -v a="${ARGON2_RATES[0]}" -v b="${ARGON2_RATES[1]}" 'BEGIN {printf "%.1f", (a + b) / 2}')
   OVERLOAD_RATE=$(awk -v r="$(field "${RESULT[tessera:signin]}" rate)" 'BEGIN {printf "%.1f", 2 * r}')
@@ -425,11 +440,15 @@ done
 t="${RESULT[tessera:signin]}"
 share=$(awk -v a="$(field "$t" rate)" -v b="$ARGON2_RATE" 'BEGIN {printf "%.2f", a / b}')
 echo "| password sign-in, full flow | $(field "$t" rate)$([ "$(field "$t" errors)" = 0 ] || echo " ($(field "$t" errors) errors)") | $(latency "$t") | Argon2id limit: $ARGON2_RATE (${ARGON2_RATES[0]} before, ${ARGON2_RATES[1]} after) | | $share of the limit | ≥ 0.85 | $(at_least "$share" 0.85) |"
+a="${RESULT[tessera:signin-adaptive]}" n="${RESULT[tessera:signin-risk-off]}"
+echo "| password sign-in, adaptive MFA on (risk assessed) | $(field "$a" rate) | $(latency "$a") | | | | | |"
+echo "| password sign-in, risk engine off | $(field "$n" rate) | $(latency "$n") | | | | | |"
 o="${RESULT[tessera:overload]}"
 fast=$(awk -v b="$(field "$o" busy)" -v p="$(field "$o" busy_p99_ms)" -v e="$(field "$o" errors)" 'BEGIN { print (b > 0 && p < 100 && e == 0) ? "yes" : "**no**" }')
 echo "| sign-ins offered at $(field "$o" offered)/s (2×) | $(field "$o" ok_rate) completed$([ "$(field "$o" errors)" = 0 ] || echo " ($(field "$o" errors) errors)") | 503: $(field "$o" busy_p50_ms) / $(field "$o" busy_p99_ms) | | | $(awk -v s="$(field "$o" busy_share)" 'BEGIN {printf "%.0f", 100 * s}') % answered 503 | fast 503 beyond the limit | $fast |"
 c=$(field "${RESULT[ceiling:discovery]}" rate)
 echo
+echo "Risk: adaptive MFA on reaches $(awk -v a="$(field "$a" rate)" -v n="$(field "$n" rate)" 'BEGIN {printf "%.1f", 100 * a / n}') % of the sign-in rate with the risk engine off; p50 $(field "$a" p50_ms) vs $(field "$n" p50_ms) ms (target: risk adds < 2 % to a sign-in's server time)."
 echo "Ceiling: a bare hyper server answering every request with the same discovery document on the same core: $(thousands "$c")/s. Tessera's discovery reaches $(awk -v a="$(field "${RESULT[tessera:discovery]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') % of it, its JWKS $(awk -v a="$(field "${RESULT[tessera:jwks]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') %; oidc-provider's discovery $(awk -v a="$(field "${RESULT[peer:discovery]}" rate)" -v c="$c" 'BEGIN {printf "%.0f", 100 * a / c}') %."
 echo
 echo "Overload: $(field "$o" started) sign-ins started in ${DURATION} s, $(field "$o" ok) completed, $(field "$o" busy) answered 503 by the password step (p50 $(field "$o" busy_p50_ms) ms, p99 $(field "$o" busy_p99_ms) ms); completed ones took p50 $(field "$o" ok_p50_ms) ms, p99 $(field "$o" ok_p99_ms) ms, at most $(field "$o" ok_max_ms) ms.${TESSERA_LOG_LINES:+ Tessera logged $TESSERA_LOG_LINES ERROR/WARN lines.}"

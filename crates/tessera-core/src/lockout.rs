@@ -211,6 +211,22 @@ pub fn settle_success(state: LockState, slot: u32) -> LockState {
     }
 }
 
+/// The state after the attempt counted as a failure could not be checked at all (the
+/// server was overloaded or failed): the count goes back down by one, and a delay no longer
+/// warranted goes with it. A server's trouble must not lock its users out.
+pub fn release(state: LockState, policy: &LockoutPolicy) -> LockState {
+    let failures = state.failures.saturating_sub(1);
+    LockState {
+        failures,
+        locked_until: if failures < policy.free_attempts {
+            None
+        } else {
+            state.locked_until
+        },
+        disabled_at: state.disabled_at,
+    }
+}
+
 /// The counters, kept exact under concurrency by the store: reading, applying [`reserve`]
 /// or [`settle_success`] and writing happen as one atomic step.
 #[async_trait::async_trait]
@@ -233,6 +249,16 @@ pub trait LockoutStore {
         factor: Factor,
         slot: u32,
         now: OffsetDateTime,
+    ) -> StoreResult<()>;
+
+    /// Takes back an attempt that could not be checked (see [`release`]).
+    async fn release_attempt(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        factor: Factor,
+        now: OffsetDateTime,
+        policy: &LockoutPolicy,
     ) -> StoreResult<()>;
 
     /// The counters of a user that are not at zero.
@@ -387,6 +413,29 @@ mod tests {
             disabled_at: Some(NOW),
         };
         assert_eq!(settle_success(state, 8).disabled_at, Some(NOW));
+    }
+
+    #[test]
+    fn an_attempt_the_server_could_not_check_is_taken_back() {
+        let armed = LockState {
+            failures: 3,
+            locked_until: Some(NOW + Duration::seconds(10)),
+            disabled_at: None,
+        };
+        assert_eq!(
+            release(armed, &policy()),
+            LockState {
+                failures: 2,
+                locked_until: None,
+                disabled_at: None,
+            }
+        );
+        let deeper = LockState {
+            failures: 6,
+            ..armed
+        };
+        assert_eq!(release(deeper, &policy()).locked_until, armed.locked_until);
+        assert_eq!(release(LockState::default(), &policy()).failures, 0);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use crate::secret::SecretHash;
 use crate::store::StoreResult;
 use time::OffsetDateTime;
 
-/// Most past sign-ins read for one assessment: enough for a stable hour profile.
-pub const HISTORY_LIMIT: u32 = 500;
+/// Most past sign-ins read for one assessment: enough for a stable hour profile and the
+/// places and browsers a user really uses, few enough to read on every attempt.
+pub const HISTORY_LIMIT: u32 = 100;
 /// How long successful sign-ins are kept.
 pub const HISTORY_RETENTION: time::Duration = time::Duration::days(366);
 /// How long failed attempts per IP are kept.

@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use tessera_core::event::Event;
 use tessera_core::ids::{TenantId, UserId};
 use tessera_core::lockout::{
-    Factor, LockState, LockoutPolicy, LockoutStore, Reservation, reserve, settle_success,
+    Factor, LockState, LockoutPolicy, LockoutStore, Reservation, release, reserve, settle_success,
 };
 use tessera_core::store::{StoreError, StoreResult};
 use time::OffsetDateTime;
@@ -105,6 +105,20 @@ impl LockoutStore for SqliteStore {
         let state = load(&mut tx, tenant, user, factor).await?;
         let next = settle_success(state, slot);
         save(&mut tx, tenant, user, factor, &next, now).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn release_attempt(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        factor: Factor,
+        now: OffsetDateTime,
+        policy: &LockoutPolicy,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let state = load(&mut tx, tenant, user, factor).await?;
+        save(&mut tx, tenant, user, factor, &release(state, policy), now).await?;
         tx.commit().await.map_err(classify)
     }
 

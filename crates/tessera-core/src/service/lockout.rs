@@ -56,7 +56,18 @@ impl Core {
             }
             Reservation::Allowed { slot, newly_locked } => (slot, newly_locked),
         };
-        match check().await? {
+        let outcome = match check().await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // Not the user's failure: an overloaded hasher or a store error.
+                self.parts
+                    .store
+                    .release_attempt(tenant.id, user.id, factor, self.parts.clock.now(), &policy)
+                    .await?;
+                return Err(error);
+            }
+        };
+        match outcome {
             Some(value) => {
                 self.parts
                     .store

@@ -333,7 +333,42 @@ async fn counters_are_per_user_and_per_factor(store: Arc<dyn Store>) {
     assert_eq!(setup.failures(Factor::Password).await, 3);
 }
 
+async fn an_attempt_the_server_could_not_check_is_taken_back(store: Arc<dyn Store>) {
+    let setup = setup(store.clone(), policy(3, 100)).await;
+    let now = setup.clock.now();
+    let policy = policy(3, 100);
+    for _ in 0..3 {
+        store
+            .reserve_attempt(
+                setup.tenant.id,
+                setup.user.id,
+                Factor::Password,
+                now,
+                &policy,
+            )
+            .await
+            .unwrap();
+    }
+    // The third reservation armed the delay; the hasher was overloaded, so it is released.
+    store
+        .release_attempt(
+            setup.tenant.id,
+            setup.user.id,
+            Factor::Password,
+            now,
+            &policy,
+        )
+        .await
+        .unwrap();
+    assert_eq!(setup.failures(Factor::Password).await, 2);
+    assert!(
+        setup.sign_in(PASSWORD).await.is_ok(),
+        "not locked by the server's trouble"
+    );
+}
+
 conformance!(
+    an_attempt_the_server_could_not_check_is_taken_back,
     a03_two_hundred_concurrent_wrong_passwords_are_counted_exactly,
     a04_the_right_password_in_a_burst_at_the_threshold_cannot_pass_the_lock,
     a01_delays_grow_until_the_factor_is_disabled_and_an_admin_unlocks_it,
