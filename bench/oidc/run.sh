@@ -334,6 +334,11 @@ tessera_round() { # ALGORITHM
   # The sign-in scenarios use the last web client. The Argon2id limit is measured on the
   # server's core (Tessera idle) just before and just after the sign-ins, 5 s each: on a
   # virtual machine a memory-bound hash varies with the neighbours, so the limit is their mean.
+  # 16 accounts signing in at up to twice the sustainable rate have ~10 attempts each in
+  # flight at once; the lockout counts each as a failure until it is settled, so with the
+  # default 5 free attempts an account would trip its own lock. Real accounts are not
+  # signed in to ten times at once; the figure here is the server's capacity.
+  patch_tenant '{"settings": {"lockout": {"free_attempts": 20, "disable_after": 100}}}'
   argon2_limit
   loadgen tessera:signin signin "${flow[@]}" --concurrency "$SIGNIN_WORKERS" --warmup "$WARMUP" --duration "$DURATION"
   # The risk engine's cost: the same sign-ins with adaptive MFA (every attempt assessed; the

@@ -78,12 +78,21 @@ pub trait SignInHistoryStore {
         since: OffsetDateTime,
         limit: u32,
     ) -> StoreResult<Vec<SignInRecord>>;
+    /// Records a failed attempt from `ip`, on `user` when the attempt named an account.
     async fn record_failed_sign_in(
         &self,
         tenant: TenantId,
-        ip: &str,
+        ip: Option<&str>,
+        user: Option<UserId>,
         at: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Failed attempts on `user` since `since`, from anywhere.
+    async fn failed_sign_ins_of(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32>;
     /// Failed attempts from `ip` since `since`, any account.
     async fn failed_sign_ins_from(
         &self,

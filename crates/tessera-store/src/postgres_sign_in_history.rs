@@ -76,18 +76,39 @@ impl SignInHistoryStore for PostgresStore {
     async fn record_failed_sign_in(
         &self,
         tenant: TenantId,
-        ip: &str,
+        ip: Option<&str>,
+        user: Option<UserId>,
         at: OffsetDateTime,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO failed_sign_ins (tenant_id, ip, at) VALUES ($1, $2, $3)")
-            .bind(tenant.as_uuid())
-            .bind(ip)
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        sqlx::query(
+            "INSERT INTO failed_sign_ins (tenant_id, ip, user_id, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.as_uuid())
+        .bind(ip.unwrap_or(""))
+        .bind(user.map(|u| u.as_uuid()))
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn failed_sign_ins_of(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> StoreResult<u32> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM failed_sign_ins WHERE tenant_id = $1 AND user_id = $2 AND at >= $3",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
     async fn failed_sign_ins_from(

@@ -5,7 +5,6 @@
 use super::Core;
 use super::sign_in::SignInContext;
 use crate::error::CoreError;
-use crate::lockout::Factor;
 use crate::notify::Notice;
 use crate::risk::{GeoAvailability, GeoLookup, GeoLookupOff, IpList, RiskAssessment, RiskSignals};
 use crate::secret::SecretHash;
@@ -95,23 +94,21 @@ impl Core {
             }
             None => Vec::new(),
         };
+        let window = now - Duration::minutes(policy.failure_window_minutes.into());
         let account_failures = match user {
-            Some(user) => self
-                .parts
-                .store
-                .lock_states(tenant.id, user.id)
-                .await?
-                .into_iter()
-                .find(|(factor, _)| *factor == Factor::Password)
-                .map_or(0, |(_, state)| state.failures),
+            Some(user) => {
+                self.parts
+                    .store
+                    .failed_sign_ins_of(tenant.id, user.id, window)
+                    .await?
+            }
             None => 0,
         };
         let ip_failures = match &context.ip {
             Some(ip) => {
-                let since = now - Duration::minutes(policy.failure_window_minutes.into());
                 self.parts
                     .store
-                    .failed_sign_ins_from(tenant.id, ip, since)
+                    .failed_sign_ins_from(tenant.id, ip, window)
                     .await?
             }
             None => 0,
@@ -135,17 +132,22 @@ impl Core {
         Ok(crate::risk::assess(&signals, &policy))
     }
 
-    /// Counts a failed attempt from the context's IP address, for the next assessments.
+    /// Counts a failed attempt from the context's address on `user` (if the attempt named
+    /// an account), for the next assessments' failure velocities.
     pub(crate) async fn record_failed_attempt(
         &self,
         context: &SignInContext,
+        user: Option<&User>,
     ) -> Result<(), CoreError> {
-        if let Some(ip) = &context.ip {
-            self.parts
-                .store
-                .record_failed_sign_in(context.tenant_id, ip, self.parts.clock.now())
-                .await?;
-        }
+        self.parts
+            .store
+            .record_failed_sign_in(
+                context.tenant_id,
+                context.ip.as_deref(),
+                user.map(|u| u.id),
+                self.parts.clock.now(),
+            )
+            .await?;
         Ok(())
     }
 

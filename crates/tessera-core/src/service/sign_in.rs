@@ -174,7 +174,7 @@ impl Core {
         user: Option<&User>,
         reason: &str,
     ) -> Result<(), CoreError> {
-        self.record_failed_attempt(context).await?;
+        self.record_failed_attempt(context, user).await?;
         let subject = user.map_or_else(|| "user:unknown".to_owned(), |u| user_subject(u.id));
         let event = Event::new(
             context.tenant_id,

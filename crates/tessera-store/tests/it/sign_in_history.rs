@@ -87,12 +87,17 @@ async fn failures_are_counted_per_address_and_solutions_spent_once(store: Arc<dy
         store
             .record_failed_sign_in(
                 setup.tenant.id,
-                "198.51.100.4",
+                Some("198.51.100.4"),
+                Some(setup.user.id),
                 now - Duration::minutes(minutes),
             )
             .await
             .unwrap();
     }
+    store
+        .record_failed_sign_in(setup.tenant.id, Some("198.51.100.9"), None, now)
+        .await
+        .unwrap();
     let since = now - Duration::minutes(15);
     assert_eq!(
         store
@@ -107,6 +112,22 @@ async fn failures_are_counted_per_address_and_solutions_spent_once(store: Arc<dy
             .await
             .unwrap(),
         0
+    );
+    assert_eq!(
+        store
+            .failed_sign_ins_of(setup.tenant.id, setup.user.id, since)
+            .await
+            .unwrap(),
+        2,
+        "per account, within the window"
+    );
+    assert_eq!(
+        store
+            .failed_sign_ins_of(setup.tenant.id, setup.user.id, since)
+            .await
+            .unwrap(),
+        2,
+        "per account, within the window"
     );
     let expires = now + Duration::minutes(10);
     assert!(store.spend("a1b2", expires).await.unwrap());
