@@ -185,6 +185,10 @@ const ENGLISH: &[(&str, &str)] = &[
         "To confirm it is you, we email a 6-digit code to {address}.",
     ),
     ("mfa_email_send", "Email me a code"),
+    (
+        "mfa_cannot_confirm",
+        "This sign-in needs an extra confirmation, and your account has no verified email address or authenticator app to give it. Try again from a device you used before, or contact support.",
+    ),
     ("mfa_email_sent", "We sent a 6-digit code to {address}."),
     ("mfa_email_code", "Code from the email"),
     ("mfa_email_resend", "Send a new code"),
@@ -704,6 +708,10 @@ const GERMAN: &[(&str, &str)] = &[
         "Zur Bestätigung senden wir einen 6-stelligen Code an {address}.",
     ),
     ("mfa_email_send", "Code per E-Mail senden"),
+    (
+        "mfa_cannot_confirm",
+        "Diese Anmeldung braucht eine zusätzliche Bestätigung, und Ihr Konto hat dafür weder eine bestätigte E-Mail-Adresse noch eine Authenticator-App. Versuchen Sie es von einem bekannten Gerät aus oder wenden Sie sich an den Support.",
+    ),
     (
         "mfa_email_sent",
         "Wir haben einen 6-stelligen Code an {address} gesendet.",

@@ -471,9 +471,17 @@ pub(super) async fn second_factor_step(
     }
     // A risky sign-in of a user without an app confirms by email rather than enrolling one
     // (whoever holds a stolen password must not get to add their own app).
-    let by_email = !enrolled
-        && level_without_risk(site, prepared) < AuthLevel::TwoFactors
-        && tessera_core::Core::sign_in_code_address(user).is_some();
+    // Without a verified address to mail, such a sign-in cannot be confirmed: it stops here.
+    let only_risk = !enrolled && level_without_risk(site, prepared) < AuthLevel::TwoFactors;
+    let by_email = only_risk && tessera_core::Core::sign_in_code_address(user).is_some();
+    if only_risk && !by_email {
+        return Some(message(
+            &prepared.page,
+            StatusCode::FORBIDDEN,
+            "mfa_title",
+            prepared.page.text("mfa_cannot_confirm"),
+        ));
+    }
     let enrol = !enrolled && !by_email;
     let opened = match state
         .core

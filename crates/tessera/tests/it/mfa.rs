@@ -631,7 +631,38 @@ async fn a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clie
     assert!(after_password.location.unwrap().contains("/mfa?auth="));
 }
 
+async fn a_signed_in_user_adds_an_app_of_their_own_accord(server: TestServer) {
+    let rp = register(&server, json!({})).await;
+    let id = user(&server, "vic@example.com").await;
+    let (_, challenge) = pkce();
+    let mut browser = Browser::default();
+    browser
+        .sign_in(
+            &server,
+            &authorize_query(&rp, &challenge, &[]),
+            "vic@example.com",
+        )
+        .await;
+    // Signed in moments ago: the enrolment page is open to the session.
+    let setup = browser.get(&server, "/mfa/setup").await;
+    let (_, codes) = enrol(&server, &mut browser, &setup).await;
+    assert_eq!(codes.status, 200, "{}", codes.body);
+    assert_eq!(recovery_codes(&codes).len(), 10);
+    let security = server
+        .admin(Method::GET, &format!("/admin/v1/users/{id}/security"), None)
+        .await
+        .expect(200);
+    assert_eq!(security.body["factors"][0]["kind"], "totp");
+    // Optional mode: from now on the password is followed by a code.
+    let (_, challenge) = pkce();
+    let mut next = Browser::default();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut next, &query, "vic@example.com").await;
+    assert!(after_password.location.unwrap().contains("/mfa?auth="));
+}
+
 http_suite!(
+    a_signed_in_user_adds_an_app_of_their_own_accord,
     a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clients,
     required_mfa_enrols_at_sign_in_and_asks_for_a_code_the_next_time,
     a_client_that_needs_two_factors_steps_up_a_one_factor_session,

@@ -251,6 +251,33 @@ async fn adaptive_mfa_asks_a_risky_sign_in_for_an_emailed_code(server: TestServe
     assert!(signed_in.body.contains("signed in"));
 }
 
+async fn a_risky_sign_in_without_a_verified_address_is_not_let_enrol_an_app(server: TestServer) {
+    patch_settings(
+        &server,
+        json!({
+            "mfa": {"mode": "adaptive"},
+            "risk": {"captcha_at": null, "mfa_at": 10, "block_at": null},
+        }),
+    )
+    .await;
+    // Created by an admin with an unverified address: nothing to mail a code to.
+    crate::oidc_support::user(&server, "uma@example.com").await;
+    let mut browser = Browser::default();
+    let page = password_page(&server, &mut browser, "uma@example.com").await;
+    let refused = post_password(&server, &mut browser, &page, "uma@example.com", None).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("extra confirmation"),
+        "{}",
+        refused.body
+    );
+    assert!(!browser.cookies.contains_key("tessera-session"));
+    assert!(
+        !browser.cookies.contains_key("tessera-mfa"),
+        "no enrolment was offered"
+    );
+}
+
 async fn a_sign_in_from_a_new_browser_is_mailed_to_the_owner(server: TestServer) {
     verified_user(&server, "nia@example.com").await;
     // The first sign-in ever is no news; a second browser is.
@@ -283,6 +310,7 @@ async fn a_sign_in_from_a_new_browser_is_mailed_to_the_owner(server: TestServer)
 }
 
 http_suite!(
+    a_risky_sign_in_without_a_verified_address_is_not_let_enrol_an_app,
     the_proof_of_work_guards_the_password_and_each_solution_works_once,
     adaptive_mfa_asks_a_risky_sign_in_for_an_emailed_code,
     a_sign_in_from_a_new_browser_is_mailed_to_the_owner,
