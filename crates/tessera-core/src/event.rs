@@ -103,6 +103,9 @@ pub mod kinds {
     pub const DEVICES_FORGOTTEN: &str = "mfa.devices_forgotten";
     /// A recovery code was used to sign in (`left`).
     pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
+    /// A passkey answered with a signature counter that did not grow: the authenticator
+    /// may have been cloned (`factor_id`, `counter`). The attempt was refused (A42).
+    pub const PASSKEY_CLONE_SUSPECTED: &str = "mfa.passkey_clone_suspected";
     pub const CONSENT_GRANTED: &str = "consent.granted";
     pub const TOKEN_ISSUED: &str = "token.issued";
     pub const TOKEN_REFRESHED: &str = "token.refreshed";

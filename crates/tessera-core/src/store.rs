@@ -72,6 +72,7 @@ pub trait Store:
     + crate::identity_verification::IdentityVerificationStore
     + crate::lockout::LockoutStore
     + crate::mfa::MfaStore
+    + crate::mfa::passkey::PasskeyStore
     + crate::sign_in_history::SignInHistoryStore
     + crate::bot::pow::SpentChallenges
     + Send

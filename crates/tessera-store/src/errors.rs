@@ -5,7 +5,7 @@ use tessera_core::store::StoreError;
 /// Which unique value a constraint protects; constraint and table names say it in both
 /// backends' messages.
 fn duplicate_field(message: &str) -> &'static str {
-    const FIELDS: [(&str, &str); 11] = [
+    const FIELDS: [(&str, &str); 13] = [
         ("user_emails", "email"),
         ("users_username_unique", "username"),
         ("users.username_key", "username"),
@@ -17,6 +17,8 @@ fn duplicate_field(message: &str) -> &'static str {
         ("tenant_domains", "domain"),
         ("grants_pkey", "grant"),
         ("grants.id", "grant"),
+        ("mfa_factors_credential", "credential"),
+        ("mfa_factors.credential_id", "credential"),
     ];
     FIELDS
         .iter()

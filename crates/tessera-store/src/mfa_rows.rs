@@ -4,6 +4,7 @@
 use crate::errors::corrupt;
 use crate::oauth_rows::secret_hash;
 use tessera_core::ids::{MfaFactorId, SignInChallengeId, TenantId, UserId};
+use tessera_core::mfa::passkey::{CeremonyPurpose, PasskeyCeremony, StoredPasskey};
 use tessera_core::mfa::{FactorKind, MfaFactor, SignInChallenge};
 use tessera_core::oauth::session::Authentication;
 use tessera_core::risk::RiskAssessment;
@@ -19,6 +20,8 @@ pub(crate) struct MfaFactorParts {
     pub name: String,
     pub sealed_secret: Option<Vec<u8>>,
     pub last_step: Option<i64>,
+    pub credential_id: Option<Vec<u8>>,
+    pub credential: Option<String>,
     pub created_at: OffsetDateTime,
     pub confirmed_at: Option<OffsetDateTime>,
     pub last_used_at: Option<OffsetDateTime>,
@@ -39,6 +42,13 @@ impl MfaFactorParts {
                 .map(u64::try_from)
                 .transpose()
                 .map_err(|e| corrupt("last step", e))?,
+            passkey: match (self.credential_id, self.credential) {
+                (Some(credential_id), Some(credential)) => Some(StoredPasskey {
+                    credential_id,
+                    credential,
+                }),
+                _ => None,
+            },
             created_at: self.created_at,
             confirmed_at: self.confirmed_at,
             last_used_at: self.last_used_at,
@@ -85,6 +95,31 @@ impl ChallengeParts {
             created_at: self.created_at,
             expires_at: self.expires_at,
             consumed_at: self.consumed_at,
+        })
+    }
+}
+
+pub(crate) struct CeremonyParts {
+    pub secret_hash: Vec<u8>,
+    pub tenant_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub purpose: String,
+    pub state: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl CeremonyParts {
+    pub fn into_ceremony(self) -> StoreResult<PasskeyCeremony> {
+        Ok(PasskeyCeremony {
+            secret_hash: secret_hash("passkey ceremony", self.secret_hash)?,
+            tenant_id: TenantId::from_uuid(self.tenant_id),
+            user_id: self.user_id.map(UserId::from_uuid),
+            purpose: CeremonyPurpose::parse(&self.purpose)
+                .ok_or_else(|| corrupt("ceremony purpose", &self.purpose))?,
+            state: self.state,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
         })
     }
 }

@@ -557,6 +557,7 @@ impl Store for PostgresStore {
                 "DELETE FROM sign_in_history WHERE user_id = $1",
                 "DELETE FROM trusted_devices WHERE user_id = $1",
                 "DELETE FROM failed_sign_ins WHERE user_id = $1",
+                "DELETE FROM passkey_ceremonies WHERE user_id = $1",
             ] {
                 sqlx::query(table)
                     .bind(user.id.as_uuid())

@@ -16,7 +16,7 @@ use tessera_core::secret::SecretHash;
 use tessera_core::store::StoreResult;
 use time::OffsetDateTime;
 
-fn factor_from_row(row: &PgRow) -> StoreResult<MfaFactor> {
+pub(crate) fn factor_from_row(row: &PgRow) -> StoreResult<MfaFactor> {
     MfaFactorParts {
         id: row.try_get("id").map_err(classify)?,
         tenant_id: row.try_get("tenant_id").map_err(classify)?,
@@ -25,6 +25,8 @@ fn factor_from_row(row: &PgRow) -> StoreResult<MfaFactor> {
         name: row.try_get("name").map_err(classify)?,
         sealed_secret: row.try_get("sealed_secret").map_err(classify)?,
         last_step: row.try_get("last_step").map_err(classify)?,
+        credential_id: row.try_get("credential_id").map_err(classify)?,
+        credential: row.try_get("credential").map_err(classify)?,
         created_at: row.try_get("created_at").map_err(classify)?,
         confirmed_at: row.try_get("confirmed_at").map_err(classify)?,
         last_used_at: row.try_get("last_used_at").map_err(classify)?,

@@ -1,7 +1,8 @@
-//! Second factors: TOTP authenticator apps and recovery codes (passkeys and emailed codes
-//! join them), the level a sign-in must reach, and the challenge that holds a sign-in
-//! between its first and second factor.
+//! Second factors: TOTP authenticator apps, passkeys and recovery codes, the level a
+//! sign-in must reach, and the challenge that holds a sign-in between its first and second
+//! factor.
 
+pub mod passkey;
 pub mod policy;
 pub mod recovery;
 pub mod totp;
@@ -25,17 +26,23 @@ pub const MAX_NAME_CHARS: usize = 64;
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     Totp,
+    Passkey,
 }
 
 impl FactorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             FactorKind::Totp => "totp",
+            FactorKind::Passkey => "passkey",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        (text == "totp").then_some(FactorKind::Totp)
+        match text {
+            "totp" => Some(FactorKind::Totp),
+            "passkey" => Some(FactorKind::Passkey),
+            _ => None,
+        }
     }
 }
 
@@ -50,8 +57,11 @@ pub struct MfaFactor {
     pub name: String,
     /// The TOTP seed, sealed with the key encryption key and bound to the factor id.
     pub sealed_secret: Option<Vec<u8>>,
-    /// The newest TOTP step accepted; no step at or before it is accepted again (A41).
+    /// The newest TOTP step accepted; no step at or before it is accepted again (A41). For
+    /// a passkey, the authenticator's signature counter (A42).
     pub last_step: Option<u64>,
+    /// A passkey's WebAuthn credential: its id and the public part webauthn-rs keeps.
+    pub passkey: Option<passkey::StoredPasskey>,
     pub created_at: OffsetDateTime,
     /// Set when the user proved the factor works; an unconfirmed factor is never used.
     pub confirmed_at: Option<OffsetDateTime>,

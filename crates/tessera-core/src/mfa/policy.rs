@@ -40,7 +40,11 @@ impl AuthLevel {
             .iter()
             .any(|m| matches!(m.as_str(), "otp" | "hwk" | "swk" | "sms"));
         let first = methods.iter().any(|m| m == "pwd");
-        if first && second {
+        // A key on the user's device that verified its user (a passkey) is two factors:
+        // something they have and something they know or are.
+        let verified_key =
+            methods.iter().any(|m| m == "hwk") && methods.iter().any(|m| m == "user");
+        if (first && second) || verified_key {
             AuthLevel::TwoFactors
         } else {
             AuthLevel::OneFactor
@@ -222,6 +226,14 @@ mod tests {
         );
         assert_eq!(
             AuthLevel::of_methods(&methods(&["otp"])),
+            AuthLevel::OneFactor
+        );
+        assert_eq!(
+            AuthLevel::of_methods(&methods(&["hwk", "user"])),
+            AuthLevel::TwoFactors
+        );
+        assert_eq!(
+            AuthLevel::of_methods(&methods(&["hwk"])),
             AuthLevel::OneFactor
         );
     }

@@ -136,6 +136,7 @@ impl Core {
             name: name.to_owned(),
             sealed_secret: Some(sealed),
             last_step: None,
+            passkey: None,
             created_at: now,
             confirmed_at: None,
             last_used_at: None,
@@ -526,7 +527,7 @@ impl Core {
     }
 
     /// A counted attempt as the caller sees it.
-    fn attempt_result<T>(&self, attempt: Attempt<T>) -> Result<T, CoreError> {
+    pub(super) fn attempt_result<T>(&self, attempt: Attempt<T>) -> Result<T, CoreError> {
         match attempt {
             Attempt::Passed(value) => Ok(value),
             Attempt::Failed { free_left } => Err(CoreError::CodeRefused(CodeRefusal::Wrong {

@@ -11,6 +11,7 @@ mod identity_verification;
 mod invitations;
 mod lockout;
 mod mfa;
+mod passkey;
 mod phone_verification;
 mod profiling;
 mod risk;
@@ -31,6 +32,7 @@ pub use identity_verification::{
 pub use invitations::{Acceptance, NewInvitation};
 pub use lockout::Attempt;
 pub use mfa::{CHALLENGE_PREFIX, MfaStatus, OpenedChallenge, TotpEnrolment, UserSecurity};
+pub use passkey::{CEREMONY_PREFIX as PASSKEY_CEREMONY_PREFIX, PasskeyOptions};
 pub use profiling::{Collection, ProfileCollected};
 pub use risk::RiskSources;
 pub use sign_in::{PasswordSignIn, SESSION_PREFIX, SignInContext, StartedSession, personal_inputs};

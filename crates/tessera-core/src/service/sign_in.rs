@@ -37,7 +37,7 @@ pub struct SignInContext {
 }
 
 impl SignInContext {
-    fn payload(&self, extra: serde_json::Value) -> serde_json::Value {
+    pub(crate) fn payload(&self, extra: serde_json::Value) -> serde_json::Value {
         let mut payload = json!({
             "client_id": self.client_id.map(|id| id.to_string()),
             "ip": self.ip,

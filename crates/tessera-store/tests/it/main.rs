@@ -12,6 +12,7 @@ mod identity_verification;
 mod lockout;
 mod mfa;
 mod oauth;
+mod passkeys;
 mod phone_verifications;
 mod profiling;
 mod sign_in_history;
