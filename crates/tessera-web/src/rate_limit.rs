@@ -65,7 +65,16 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
         return None;
     }
     match path {
-        "/login" | "/login/password" | "/mfa" | "/mfa/setup" | "/mfa/email" => Some(Kind::SignIn),
+        "/login"
+        | "/login/password"
+        | "/login/passkey"
+        | "/login/passkey/options"
+        | "/mfa"
+        | "/mfa/setup"
+        | "/mfa/email"
+        | "/mfa/passkey/options"
+        | "/mfa/setup/passkey"
+        | "/mfa/setup/passkey/options" => Some(Kind::SignIn),
         "/signup" | "/signup/resend" => Some(Kind::SignUp),
         "/signup/verify" | "/signup/confirm" | "/phone/verify" | "/phone/resend" | "/invite" => {
             Some(Kind::Codes)

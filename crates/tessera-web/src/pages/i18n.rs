@@ -163,6 +163,34 @@ const ENGLISH: &[(&str, &str)] = &[
     ("stay", "Stay signed in"),
     ("signed_out", "You have been signed out."),
     ("signed_in", "You are signed in."),
+    ("or", "or"),
+    ("passkey_sign_in", "Sign in with a passkey"),
+    (
+        "passkey_failed",
+        "The passkey did not work. Try again, or use another way to sign in.",
+    ),
+    ("passkey_use", "Use your passkey"),
+    (
+        "passkey_intro",
+        "Confirm with your passkey: the fingerprint, face or screen lock of this device or your phone.",
+    ),
+    (
+        "passkey_no_script",
+        "Passkeys need JavaScript in this browser. Use a recovery code instead.",
+    ),
+    ("passkey_setup_title", "Add a passkey"),
+    (
+        "passkey_setup_intro",
+        "A passkey lets you sign in with your fingerprint, face or screen lock, with nothing to type. It stays on your device.",
+    ),
+    ("passkey_name", "Name for this passkey (optional)"),
+    ("passkey_add", "Create a passkey"),
+    ("passkey_added", "Your passkey was added."),
+    (
+        "passkey_bad_name",
+        "The name can have at most 64 characters and no control characters.",
+    ),
+    ("mfa_setup_app_title", "Or use an authenticator app"),
     ("mfa_title", "Confirm it is you"),
     (
         "mfa_intro",
@@ -683,6 +711,37 @@ const GERMAN: &[(&str, &str)] = &[
     ("stay", "Angemeldet bleiben"),
     ("signed_out", "Sie wurden abgemeldet."),
     ("signed_in", "Sie sind angemeldet."),
+    ("or", "oder"),
+    ("passkey_sign_in", "Mit einem Passkey anmelden"),
+    (
+        "passkey_failed",
+        "Der Passkey hat nicht funktioniert. Versuchen Sie es erneut oder melden Sie sich anders an.",
+    ),
+    ("passkey_use", "Passkey verwenden"),
+    (
+        "passkey_intro",
+        "Bestätigen Sie mit Ihrem Passkey: Fingerabdruck, Gesicht oder Bildschirmsperre dieses Geräts oder Ihres Telefons.",
+    ),
+    (
+        "passkey_no_script",
+        "Passkeys brauchen JavaScript in diesem Browser. Verwenden Sie stattdessen einen Wiederherstellungscode.",
+    ),
+    ("passkey_setup_title", "Passkey hinzufügen"),
+    (
+        "passkey_setup_intro",
+        "Mit einem Passkey melden Sie sich per Fingerabdruck, Gesicht oder Bildschirmsperre an, ohne etwas einzutippen. Er bleibt auf Ihrem Gerät.",
+    ),
+    ("passkey_name", "Name für diesen Passkey (optional)"),
+    ("passkey_add", "Passkey erstellen"),
+    ("passkey_added", "Ihr Passkey wurde hinzugefügt."),
+    (
+        "passkey_bad_name",
+        "Der Name darf höchstens 64 Zeichen und keine Steuerzeichen enthalten.",
+    ),
+    (
+        "mfa_setup_app_title",
+        "Oder eine Authenticator-App verwenden",
+    ),
     ("mfa_title", "Bestätigen Sie, dass Sie es sind"),
     (
         "mfa_intro",

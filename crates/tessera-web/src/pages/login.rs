@@ -59,6 +59,8 @@ pub(super) struct Prepared {
     pub(super) page: PageContext,
     pub(super) pending: Option<PendingRequest>,
     pub(super) csrf: csrf::CsrfToken,
+    /// Passkeys work at this site's public URL (a domain name in a secure context).
+    pub(super) passkeys: bool,
 }
 
 pub(super) async fn prepare(
@@ -85,6 +87,7 @@ pub(super) async fn prepare(
         page: site.page(super::language(&ui_locales, headers, &site.tenant)),
         pending,
         csrf: csrf::token(headers, &site.cookies),
+        passkeys: state.core.passkeys_available(&site.origin),
     }
 }
 
@@ -168,9 +171,15 @@ fn login_page(
             email => email,
             error => error,
             signup => prepared.page.tenant.settings.signup.enabled,
+            passkeys => prepared.passkeys,
             pow => pow.and_then(|challenge| serde_json::to_string(challenge).ok()),
         },
     )
+}
+
+/// The email page with an error (a passkey that did not sign in).
+pub(super) fn email_page_with_error(prepared: &Prepared, handle: &str, error: &str) -> Response {
+    login_page(prepared, Step::Email, handle, "", Some(error), None)
 }
 
 /// A proof-of-work challenge for the password page when the tenant always asks for one.

@@ -27,8 +27,8 @@ use std::net::SocketAddr;
 use tessera_core::CoreError;
 use tessera_core::error::CodeRefusal;
 use tessera_core::ids::MfaFactorId;
-use tessera_core::mfa::SignInChallenge;
 use tessera_core::mfa::policy::{AuthLevel, LevelInputs, required_level};
+use tessera_core::mfa::{FactorKind, SignInChallenge};
 use tessera_core::oauth::session::{Authentication, Session};
 use tessera_core::risk::RiskDecision;
 use tessera_core::service::SignInContext;
@@ -48,7 +48,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Whose second factor a page is about.
-enum Subject {
+pub(super) enum Subject {
     /// A sign-in waiting for its second factor (or for the enrolment of one).
     Challenge(SignInChallenge, User),
     /// A signed-in browser: a step-up, or adding an app of its own accord.
@@ -56,14 +56,14 @@ enum Subject {
 }
 
 impl Subject {
-    fn user(&self) -> &User {
+    pub(super) fn user(&self) -> &User {
         match self {
             Subject::Challenge(_, user) | Subject::Session(_, user) => user,
         }
     }
 }
 
-async fn subject(state: &AppState, site: &Site, headers: &HeaderMap) -> Option<Subject> {
+pub(super) async fn subject(state: &AppState, site: &Site, headers: &HeaderMap) -> Option<Subject> {
     if let Some(value) = cookie(headers, &site.cookies.challenge) {
         match state.core.sign_in_challenge(&site.tenant, value).await {
             Ok(Some((challenge, user))) => return Some(Subject::Challenge(challenge, user)),
@@ -82,7 +82,7 @@ async fn subject(state: &AppState, site: &Site, headers: &HeaderMap) -> Option<S
     Some(Subject::Session(session, user))
 }
 
-fn query_value(query: Option<&str>, name: &str) -> String {
+pub(super) fn query_value(query: Option<&str>, name: &str) -> String {
     url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
         .find(|(key, _)| key == name)
@@ -90,15 +90,15 @@ fn query_value(query: Option<&str>, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> Response {
     crate::oidc::authorize::see_other(location)
 }
 
-fn busy(page: &PageContext, error: &CoreError) -> Response {
+pub(super) fn busy(page: &PageContext, error: &CoreError) -> Response {
     tracing::error!(%error, "second-factor page failed");
     message(
         page,
@@ -108,7 +108,7 @@ fn busy(page: &PageContext, error: &CoreError) -> Response {
     )
 }
 
-fn expired(page: &PageContext) -> Response {
+pub(super) fn expired(page: &PageContext) -> Response {
     message(
         page,
         StatusCode::BAD_REQUEST,
@@ -118,7 +118,7 @@ fn expired(page: &PageContext) -> Response {
 }
 
 /// The page's words for a refused code.
-fn refusal_text(page: &PageContext, error: &CoreError) -> Option<String> {
+pub(super) fn refusal_text(page: &PageContext, error: &CoreError) -> Option<String> {
     match error {
         CoreError::CodeRefused(CodeRefusal::Wrong { .. }) | CoreError::NotFound(_) => {
             Some(page.text("mfa_wrong_code").to_owned())
@@ -178,19 +178,21 @@ async fn show(
             see_other(&format!("{}/mfa/setup?auth={}", site.base, encode(&handle)))
         }
         Subject::Challenge(challenge, user) => {
+            let factors = match Factors::of(&state, &site, user).await {
+                Ok(factors) => factors,
+                Err(error) => return busy(&prepared.page, &error),
+            };
             let method = if recovery {
                 Method::Recovery
+            } else if factors.enrolled {
+                factors.method()
             } else {
-                match state.core.mfa_status(&site.tenant, user.id).await {
-                    Ok(status) if status.enrolled() => Method::App,
-                    Ok(_) => Method::Email {
-                        sent: challenge.email_code.is_some(),
-                        to: masked_address(user),
-                    },
-                    Err(error) => return busy(&prepared.page, &error),
+                Method::Email {
+                    sent: challenge.email_code.is_some(),
+                    to: masked_address(user),
                 }
             };
-            code_page(&prepared, &handle, &method, None)
+            code_page(&prepared, &handle, &method, &factors, None)
         }
         Subject::Session(..) => expired(&prepared.page),
     };
@@ -200,9 +202,40 @@ async fn show(
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
+/// Which second factors a user has, and which of them this site can use.
+pub(super) struct Factors {
+    enrolled: bool,
+    totp: bool,
+    /// The user has a passkey and passkeys work at this site's URL.
+    passkey: bool,
+}
+
+impl Factors {
+    async fn of(state: &AppState, site: &Site, user: &User) -> Result<Self, CoreError> {
+        let status = state.core.mfa_status(&site.tenant, user.id).await?;
+        let has = |kind| status.factors.iter().any(|f| f.kind == kind);
+        Ok(Self {
+            enrolled: status.enrolled(),
+            totp: has(FactorKind::Totp),
+            passkey: has(FactorKind::Passkey) && state.core.passkeys_available(&site.origin),
+        })
+    }
+
+    /// The page's main way in: a code from the app if the user has one, else the passkey.
+    fn method(&self) -> Method {
+        if self.passkey && !self.totp {
+            Method::Passkey
+        } else {
+            Method::App
+        }
+    }
+}
+
 /// How the code page asks for the second factor.
 enum Method {
     App,
+    /// A passkey only: the page has no code field (recovery codes stay a link away).
+    Passkey,
     Recovery,
     /// An emailed code; `sent` once one went out, to the (masked) address `to`.
     Email {
@@ -226,7 +259,13 @@ fn masked_address(user: &User) -> String {
     }
 }
 
-fn code_page(prepared: &Prepared, handle: &str, method: &Method, error: Option<&str>) -> Response {
+fn code_page(
+    prepared: &Prepared,
+    handle: &str,
+    method: &Method,
+    factors: &Factors,
+    error: Option<&str>,
+) -> Response {
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -243,6 +282,7 @@ fn code_page(prepared: &Prepared, handle: &str, method: &Method, error: Option<&
             auth => handle,
             method => match method {
                 Method::App => "totp",
+                Method::Passkey => "passkey",
                 Method::Recovery => "recovery",
                 Method::Email { .. } => "email",
             },
@@ -252,6 +292,8 @@ fn code_page(prepared: &Prepared, handle: &str, method: &Method, error: Option<&
                 _ => "",
             },
             remember_days => prepared.page.tenant.settings.mfa.remember_device_days,
+            passkey => factors.passkey && !matches!(method, Method::Recovery | Method::Email { .. }),
+            passkey_only => matches!(method, Method::Passkey),
             error => error,
         },
     )
@@ -277,6 +319,11 @@ async fn verify(
         return expired(&prepared.page);
     };
     let code = fields.get("code").cloned().unwrap_or_default();
+    let factors = match Factors::of(&state, &site, &user).await {
+        Ok(factors) => factors,
+        Err(error) => return busy(&prepared.page, &error),
+    };
+    let mut second = SecondFactor::Code;
     let (checked, method) = match fields.get("method").map(String::as_str) {
         Some("recovery") => (
             state
@@ -296,6 +343,23 @@ async fn verify(
                 to: masked_address(&user),
             },
         ),
+        Some("passkey") => {
+            second = SecondFactor::Passkey;
+            let field = |name: &str| fields.get(name).map_or("", String::as_str);
+            (
+                state
+                    .core
+                    .verify_passkey(
+                        &site.origin,
+                        &site.tenant,
+                        &user,
+                        field("ceremony"),
+                        field("credential"),
+                    )
+                    .await,
+                factors.method(),
+            )
+        }
         _ => (
             state.core.verify_totp(&site.tenant, &user, &code).await,
             Method::App,
@@ -303,13 +367,14 @@ async fn verify(
     };
     if let Err(error) = checked {
         return match refusal_text(&prepared.page, &error) {
-            Some(text) => code_page(&prepared, &handle, &method, Some(&text)),
+            Some(text) => code_page(&prepared, &handle, &method, &factors, Some(&text)),
             None => busy(&prepared.page, &error),
         };
     }
     let remember = fields.get("remember").is_some_and(|v| v == "on");
     finish(
         &state, &site, &prepared, peer, &headers, &challenge, &user, &handle, None, remember,
+        second,
     )
     .await
 }
@@ -320,7 +385,7 @@ async fn verify(
     clippy::too_many_arguments,
     reason = "the parts of one sign-in, each needed"
 )]
-async fn finish(
+pub(super) async fn finish(
     state: &AppState,
     site: &Site,
     prepared: &Prepared,
@@ -331,6 +396,7 @@ async fn finish(
     handle: &str,
     recovery_codes: Option<Vec<SecretString>>,
     remember: bool,
+    second: SecondFactor,
 ) -> Response {
     match state.core.complete_sign_in_challenge(challenge).await {
         Ok(true) => {}
@@ -357,7 +423,7 @@ async fn finish(
             tracing::warn!(%error, "could not trust the browser");
         }
     }
-    let authentication = with_second_factor(&challenge.authentication, state);
+    let authentication = with_second_factor(&challenge.authentication, second, state);
     let session_cookie = match begin_session(
         state,
         site,
@@ -402,6 +468,10 @@ async fn send_email_code(
     let Some(Subject::Challenge(challenge, user)) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
+    let factors = match Factors::of(&state, &site, &user).await {
+        Ok(factors) => factors,
+        Err(error) => return busy(&prepared.page, &error),
+    };
     let sent = state
         .core
         .send_sign_in_code(&site.tenant, &user, &challenge, prepared.page.lang)
@@ -411,14 +481,14 @@ async fn send_email_code(
         to: masked_address(&user),
     };
     match sent {
-        Ok(()) => code_page(&prepared, &handle, &method, None),
+        Ok(()) => code_page(&prepared, &handle, &method, &factors, None),
         Err(CoreError::TooManyRequests { .. }) => {
             let text = prepared.page.text("mfa_email_limit");
-            code_page(&prepared, &handle, &method, Some(text))
+            code_page(&prepared, &handle, &method, &factors, Some(text))
         }
         Err(CoreError::NotDelivered(_)) => {
             let text = prepared.page.text("mfa_email_failed");
-            code_page(&prepared, &handle, &method, Some(text))
+            code_page(&prepared, &handle, &method, &factors, Some(text))
         }
         Err(error) => busy(&prepared.page, &error),
     }
@@ -526,12 +596,29 @@ fn level_without_risk(site: &Site, prepared: &Prepared) -> AuthLevel {
     })
 }
 
+/// What proved the second factor, for `amr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SecondFactor {
+    /// A one-time code: from an app, an email, or a recovery code.
+    Code,
+    /// A passkey: a key on the user's device that verified its user.
+    Passkey,
+}
+
 /// The authentication after a second factor: now, both methods, two-factor level.
-fn with_second_factor(first: &Authentication, state: &AppState) -> Authentication {
+fn with_second_factor(
+    first: &Authentication,
+    second: SecondFactor,
+    state: &AppState,
+) -> Authentication {
     let mut methods = first.methods.clone();
-    for method in ["otp", "mfa"] {
-        if !methods.iter().any(|m| m == method) {
-            methods.push(method.to_owned());
+    let added: &[&str] = match second {
+        SecondFactor::Code => &["otp", "mfa"],
+        SecondFactor::Passkey => &["hwk", "user", "mfa"],
+    };
+    for method in added {
+        if !methods.iter().any(|m| m == *method) {
+            methods.push((*method).to_owned());
         }
     }
     let acr = AuthLevel::of_methods(&methods).acr().to_owned();
@@ -544,7 +631,7 @@ fn with_second_factor(first: &Authentication, state: &AppState) -> Authenticatio
 
 /// Whether `subject` may enrol an app: a sign-in that must enrol, or a session whose
 /// sign-in is recent.
-fn may_enrol(subject: &Subject, state: &AppState) -> bool {
+pub(super) fn may_enrol(subject: &Subject, state: &AppState) -> bool {
     match subject {
         Subject::Challenge(challenge, _) => challenge.enrol,
         Subject::Session(session, _) => session
@@ -582,7 +669,7 @@ async fn show_setup(
 }
 
 /// A session too old to change factors: the user signs in again first.
-fn reauthenticate(page: &PageContext) -> Response {
+pub(super) fn reauthenticate(page: &PageContext) -> Response {
     message(
         page,
         StatusCode::FORBIDDEN,
@@ -622,6 +709,7 @@ fn setup_page(
             qr => qr_svg(enrolment.uri.expose_secret()),
             uri => enrolment.uri.expose_secret(),
             secret => grouped,
+            passkeys => prepared.passkeys,
             error => error,
         },
     );
@@ -645,7 +733,7 @@ fn qr_svg(uri: &str) -> Option<Value> {
 }
 
 /// A page holding a secret (the seed, the recovery codes) is never cached.
-fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -706,7 +794,17 @@ async fn confirm_setup(
     match &subject {
         Subject::Challenge(challenge, user) => {
             finish(
-                &state, &site, &prepared, peer, &headers, challenge, user, &handle, codes, false,
+                &state,
+                &site,
+                &prepared,
+                peer,
+                &headers,
+                challenge,
+                user,
+                &handle,
+                codes,
+                false,
+                SecondFactor::Code,
             )
             .await
         }
@@ -726,7 +824,7 @@ async fn confirm_setup(
 }
 
 /// The recovery codes, shown this once, and the way on.
-fn codes_page(
+pub(super) fn codes_page(
     site: &Site,
     prepared: &Prepared,
     handle: Option<&str>,

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod invite;
 pub mod login;
 pub mod mfa;
+pub mod passkey;
 pub mod phone;
 pub mod profile;
 pub mod session;
@@ -60,6 +61,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/verify_identity.html"),
     ),
     ("mfa.html", include_str!("../../templates/mfa.html")),
+    (
+        "passkey_script.html",
+        include_str!("../../templates/passkey_script.html"),
+    ),
     (
         "mfa_setup.html",
         include_str!("../../templates/mfa_setup.html"),
@@ -178,7 +183,7 @@ pub fn message(page: &PageContext, status: StatusCode, title_key: &str, message:
 fn with_page_headers(mut response: Response, nonce: &str) -> Response {
     let csp = format!(
         "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-         img-src https: data:; base-uri 'none'; frame-ancestors 'none'"
+         connect-src 'self'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response

@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub const HEADER_READ_TIMEOUT_SECONDS: u64 = 1;
+/// The extra setting that names the public URL's scheme and host (see `with_server_env`).
+pub const PUBLIC_HOST: &str = "TESSERA_PUBLIC_URL";
 pub const BOOTSTRAP_TOKEN: &str = "bootstrap-token-for-the-http-suite-0123456789";
 
 /// A running server and the means to talk to it.
@@ -149,9 +151,18 @@ where
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
+    // `TESSERA_PUBLIC_URL` among the extra settings names a scheme and host (such as
+    // `http://localhost`, which passkeys need); the server's port is added to it.
+    let public_url = extra
+        .iter()
+        .find(|(name, _)| *name == PUBLIC_HOST)
+        .map_or_else(
+            || format!("http://{address}"),
+            |(_, host)| format!("{host}:{}", address.port()),
+        );
     let flags = FlagOverrides {
         listen: Some(address.to_string()),
-        public_url: Some(format!("http://{address}")),
+        public_url: Some(public_url.clone()),
         database_url: Some(database.url.clone()),
         data_dir: None,
     };
@@ -194,7 +205,7 @@ where
             "100000".to_owned(),
         ));
     }
-    for (name, value) in extra {
+    for (name, value) in extra.iter().filter(|(name, _)| *name != PUBLIC_HOST) {
         environment.retain(|(existing, _)| existing != name);
         environment.push(((*name).to_owned(), (*value).to_owned()));
     }
@@ -220,7 +231,7 @@ where
         .build()
         .expect("client");
     let test_server = TestServer {
-        base: format!("http://{address}"),
+        base: public_url,
         client,
         mail,
         sms,

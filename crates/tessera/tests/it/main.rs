@@ -19,6 +19,7 @@ mod oidc_flows;
 mod oidc_security;
 mod oidc_support;
 mod operations;
+mod passkeys;
 mod phone;
 mod profiling;
 mod rate_limits;

@@ -18,7 +18,7 @@ use tessera_core::mfa::totp::TotpSeed;
 
 const MAIL_WAIT: Duration = Duration::from_secs(10);
 
-async fn set_mfa_mode(server: &TestServer, mode: &str) {
+pub(crate) async fn set_mfa_mode(server: &TestServer, mode: &str) {
     server
         .admin(
             Method::PATCH,
@@ -47,7 +47,7 @@ fn shown_secret(page: &Page) -> String {
 }
 
 /// Password sign-in from an authorization request, up to the first page after the password.
-async fn password_step(
+pub(crate) async fn password_step(
     server: &TestServer,
     browser: &mut Browser,
     query: &str,
@@ -77,7 +77,7 @@ async fn password_step(
 }
 
 /// Posts a form of `page` (its csrf and auth fields) with `fields`.
-async fn submit(
+pub(crate) async fn submit(
     server: &TestServer,
     browser: &mut Browser,
     page: &Page,
@@ -93,7 +93,12 @@ async fn submit(
 }
 
 /// Exchanges the code of a redirect to the client; the ID token's claims.
-async fn id_token_claims(server: &TestServer, rp: &Rp, callback: &Page, verifier: &str) -> Value {
+pub(crate) async fn id_token_claims(
+    server: &TestServer,
+    rp: &Rp,
+    callback: &Page,
+    verifier: &str,
+) -> Value {
     let location = callback.location.as_deref().unwrap();
     assert!(location.starts_with(REDIRECT_URI), "{location}");
     let params = params_of(location);
@@ -140,13 +145,13 @@ async fn enrol(server: &TestServer, browser: &mut Browser, setup: &Page) -> (Str
 }
 
 /// The "continue" link of the recovery codes page, unescaped.
-fn continue_link(page: &Page) -> String {
+pub(crate) fn continue_link(page: &Page) -> String {
     let start = page.body.split("class=\"button\" href=\"").nth(1).unwrap();
     let href = start.split('"').next().unwrap();
     href.replace("&#x2f;", "/").replace("&amp;", "&")
 }
 
-fn recovery_codes(page: &Page) -> Vec<String> {
+pub(crate) fn recovery_codes(page: &Page) -> Vec<String> {
     page.body
         .split("<li><code>")
         .skip(1)
