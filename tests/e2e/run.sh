@@ -339,7 +339,8 @@ run_backend() {
   log "[$backend] SMS sink on 127.0.0.1:$SMS_PORT, text messages in $smsdir"
 
   port=$(free_port)
-  issuer="http://127.0.0.1:$port"
+  # localhost, not 127.0.0.1: WebAuthn refuses IP addresses, and the passkey suite needs it.
+  issuer="http://localhost:$port"
   admin_token=$(random_hex 32)
   run_id="$backend-$(random_hex 4)"
 
@@ -419,7 +420,7 @@ run_backend() {
     if ! (cd "$E2E_DIR" && E2E_ARTIFACTS="$artifacts/node" node --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=junit --test-reporter-destination="$artifacts/node-junit.xml" \
-      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs node/identity.test.mjs node/mfa.test.mjs); then
+      node/oidc.test.mjs node/signup.test.mjs node/profiling.test.mjs node/identity.test.mjs node/mfa.test.mjs node/passkey.test.mjs); then
       failed=1
       printf 'FAILED: [%s] node suite (screenshots and page dumps in %s)\n' "$backend" "$artifacts/node" >&2
     fi

@@ -105,11 +105,6 @@ impl PasskeyStore for PostgresStore {
 
     async fn insert_passkey_ceremony(&self, ceremony: &PasskeyCeremony) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
-            .bind(ceremony.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
         sqlx::query(
             "INSERT INTO passkey_ceremonies (secret_hash, tenant_id, user_id, purpose, state,
                  created_at, expires_at)

@@ -55,6 +55,10 @@ impl Default for RateLimitSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     SignIn,
+    /// Starting a passkey ceremony: the sign-in page does it as it loads (for the email
+    /// field's autofill), so it has a bucket of its own, four times the sign-in one, and
+    /// reloading a page never spends a password attempt.
+    Ceremony,
     SignUp,
     Codes,
     Token,
@@ -65,16 +69,11 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
         return None;
     }
     match path {
-        "/login"
-        | "/login/password"
-        | "/login/passkey"
-        | "/login/passkey/options"
-        | "/mfa"
-        | "/mfa/setup"
-        | "/mfa/email"
-        | "/mfa/passkey/options"
-        | "/mfa/setup/passkey"
-        | "/mfa/setup/passkey/options" => Some(Kind::SignIn),
+        "/login" | "/login/password" | "/login/passkey" | "/mfa" | "/mfa/setup" | "/mfa/email"
+        | "/mfa/setup/passkey" => Some(Kind::SignIn),
+        "/login/passkey/options" | "/mfa/passkey/options" | "/mfa/setup/passkey/options" => {
+            Some(Kind::Ceremony)
+        }
         "/signup" | "/signup/resend" => Some(Kind::SignUp),
         "/signup/verify" | "/signup/confirm" | "/phone/verify" | "/phone/resend" | "/invite" => {
             Some(Kind::Codes)
@@ -91,6 +90,7 @@ fn kind_of(method: &Method, path: &str) -> Option<Kind> {
 pub struct RateLimiter {
     trusted_proxies: IpList,
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    ceremony: DefaultKeyedRateLimiter<IpAddr>,
     sign_up: DefaultKeyedRateLimiter<IpAddr>,
     codes: DefaultKeyedRateLimiter<IpAddr>,
     token: DefaultKeyedRateLimiter<IpAddr>,
@@ -112,6 +112,9 @@ impl RateLimiter {
         Self {
             trusted_proxies: settings.trusted_proxies.clone(),
             sign_in: DefaultKeyedRateLimiter::keyed(quota(settings.sign_in_per_minute)),
+            ceremony: DefaultKeyedRateLimiter::keyed(quota(
+                settings.sign_in_per_minute.saturating_mul(4),
+            )),
             sign_up: DefaultKeyedRateLimiter::keyed(quota(settings.sign_up_per_minute)),
             codes: DefaultKeyedRateLimiter::keyed(quota(settings.codes_per_minute)),
             token: DefaultKeyedRateLimiter::keyed(quota(settings.token_per_minute)),
@@ -122,6 +125,7 @@ impl RateLimiter {
     fn limiter(&self, kind: Kind) -> &DefaultKeyedRateLimiter<IpAddr> {
         match kind {
             Kind::SignIn => &self.sign_in,
+            Kind::Ceremony => &self.ceremony,
             Kind::SignUp => &self.sign_up,
             Kind::Codes => &self.codes,
             Kind::Token => &self.token,
@@ -131,7 +135,13 @@ impl RateLimiter {
     /// `None` when the request may go on, else how many seconds to wait.
     fn check(&self, kind: Kind, client: IpAddr) -> Option<u64> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == FORGET_EVERY - 1 {
-            for limiter in [&self.sign_in, &self.sign_up, &self.codes, &self.token] {
+            for limiter in [
+                &self.sign_in,
+                &self.ceremony,
+                &self.sign_up,
+                &self.codes,
+                &self.token,
+            ] {
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
             }
@@ -286,6 +296,11 @@ mod tests {
             Some(Kind::SignIn)
         );
         assert_eq!(kind_of(&Method::POST, "/mfa"), Some(Kind::SignIn));
+        assert_eq!(kind_of(&Method::POST, "/login/passkey"), Some(Kind::SignIn));
+        assert_eq!(
+            kind_of(&Method::POST, "/login/passkey/options"),
+            Some(Kind::Ceremony)
+        );
         assert_eq!(kind_of(&Method::POST, "/signup"), Some(Kind::SignUp));
         assert_eq!(kind_of(&Method::POST, "/phone/verify"), Some(Kind::Codes));
         assert_eq!(kind_of(&Method::POST, "/oauth2/token"), Some(Kind::Token));

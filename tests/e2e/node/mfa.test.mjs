@@ -35,7 +35,8 @@ const ACR_TWO_FACTORS = 'urn:tessera:loa:2';
 
 /** The texts of the second-factor pages (English), found by accessible name and role. */
 const mfaUi = {
-  setupTitle: 'Set up an authenticator app',
+  // With passkeys available (the suite runs on http://localhost), the page offers both.
+  setupTitle: 'Set up two-step verification',
   openApp: 'On this phone? Open the authenticator app directly',
   code: 'Code from the app',
   turnOn: 'Turn on two-step verification',

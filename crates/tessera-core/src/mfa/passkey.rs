@@ -117,7 +117,8 @@ pub trait PasskeyStore {
         credential: &str,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// Keeps a new ceremony (and forgets ceremonies that expired before `created_at`).
+    /// Keeps a new ceremony. (Expired ones go with the other expired state, in
+    /// `purge_expired`.)
     async fn insert_passkey_ceremony(&self, ceremony: &PasskeyCeremony) -> StoreResult<()>;
     /// Takes the unexpired ceremony with this digest out of storage: each is used once.
     async fn take_passkey_ceremony(

@@ -84,6 +84,14 @@ fn stored_passkey(factor: &MfaFactor) -> Result<Passkey, CoreError> {
     serde_json::from_str(&stored.credential).map_err(corrupt)
 }
 
+/// An assertion the passkey signed.
+enum Verified {
+    /// Valid, with the passkey as stored and webauthn-rs's result (the new counter).
+    Signed(Box<(Passkey, webauthn_rs::prelude::AuthenticationResult)>),
+    /// Validly signed, but with a counter at or below the stored one (A42).
+    CounterWentBack,
+}
+
 /// A finished authentication's ceremony state, as each kind of ceremony keeps it.
 enum AuthenticationState {
     Known(PasskeyAuthentication),
@@ -237,7 +245,15 @@ impl Core {
         let passkey = webauthn
             .finish_passkey_registration(&response, &state)
             .map_err(|_| unverified())?;
-        let first = self.mfa_status(tenant, user.id).await?.factors.is_empty();
+        let factors = self.mfa_status(tenant, user.id).await?.factors;
+        // Checked again: ceremonies begun in parallel must not add up past the limit.
+        if factors.len() >= MAX_FACTORS {
+            return Err(CoreError::invalid(
+                "factors",
+                format!("at most {MAX_FACTORS} factors per user"),
+            ));
+        }
+        let first = factors.is_empty();
         let now = self.parts.clock.now();
         let factor = MfaFactor {
             id: MfaFactorId::new_at(now),
@@ -412,14 +428,25 @@ impl Core {
                 .await?;
             return Err(CoreError::InvalidCredentials);
         }
+        // A signature cannot be guessed: a wrong one is counted on the address, not on the
+        // user's lock, so that whoever learns a credential id cannot lock its owner out.
+        // Only answers the passkey really signed (a good one, or one from a clone) count.
+        let verified = match self.verify_assertion(
+            &webauthn,
+            &factor,
+            &response,
+            AuthenticationState::Discoverable(state),
+        )? {
+            Some(verified) => verified,
+            None => {
+                self.record_passkey_failure(&context, Some(&user), "bad_passkey")
+                    .await?;
+                return Err(CoreError::InvalidCredentials);
+            }
+        };
         let attempt = self
             .counted_attempt(&tenant, &user, Factor::Passkey, || {
-                self.check_assertion(
-                    &webauthn,
-                    &factor,
-                    &response,
-                    AuthenticationState::Discoverable(state),
-                )
+                self.commit_assertion(&factor, verified)
             })
             .await?;
         let reason = match attempt {
@@ -475,7 +502,22 @@ impl Core {
         response: &PublicKeyCredential,
         state: AuthenticationState,
     ) -> Result<Option<()>, CoreError> {
-        let mut passkey = stored_passkey(factor)?;
+        match self.verify_assertion(webauthn, factor, response, state)? {
+            Some(verified) => self.commit_assertion(factor, verified).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Checks an assertion's signature, user verification and counter against one passkey,
+    /// writing nothing; `None` when the passkey did not sign it.
+    fn verify_assertion(
+        &self,
+        webauthn: &Webauthn,
+        factor: &MfaFactor,
+        response: &PublicKeyCredential,
+        state: AuthenticationState,
+    ) -> Result<Option<Verified>, CoreError> {
+        let passkey = stored_passkey(factor)?;
         let verified = match state {
             AuthenticationState::Known(state) => {
                 webauthn.finish_passkey_authentication(response, &state)
@@ -484,13 +526,31 @@ impl Core {
                 webauthn.finish_discoverable_authentication_v2(response, state, &passkey)
             }
         };
-        let result = match verified {
-            Ok(result) if result.user_verified() => result,
+        Ok(match verified {
+            Ok(result) if result.user_verified() => {
+                Some(Verified::Signed(Box::new((passkey, result))))
+            }
+            // Reported only after the signature checked out.
             Err(webauthn_rs::prelude::WebauthnError::CredentialPossibleCompromise) => {
+                Some(Verified::CounterWentBack)
+            }
+            _ => None,
+        })
+    }
+
+    /// Records a verified assertion: the new counter by compare-and-set; `None` (and an
+    /// audit event) when the counter did not grow.
+    async fn commit_assertion(
+        &self,
+        factor: &MfaFactor,
+        verified: Verified,
+    ) -> Result<Option<()>, CoreError> {
+        let (mut passkey, result) = match verified {
+            Verified::Signed(signed) => *signed,
+            Verified::CounterWentBack => {
                 self.suspect_clone(factor, None).await?;
                 return Ok(None);
             }
-            _ => return Ok(None),
         };
         passkey.update_credential(&result);
         let credential = serde_json::to_string(&passkey).map_err(corrupt)?;

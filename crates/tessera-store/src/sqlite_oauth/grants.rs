@@ -475,7 +475,7 @@ impl GrantStore for SqliteStore {
     ) -> StoreResult<u64> {
         // Children before parents, each statement its own short transaction so that the
         // single writer is never held long.
-        let statements: [(&str, OffsetDateTime); 16] = [
+        let statements: [(&str, OffsetDateTime); 17] = [
             ("DELETE FROM sign_ups WHERE expires_at < ?1", horizon),
             (
                 "DELETE FROM phone_verifications WHERE expires_at < ?1",
@@ -494,6 +494,7 @@ impl GrantStore for SqliteStore {
                 now,
             ),
             ("DELETE FROM trusted_devices WHERE expires_at < ?1", now),
+            ("DELETE FROM passkey_ceremonies WHERE expires_at < ?1", now),
             (
                 "DELETE FROM failed_sign_ins WHERE at < ?1",
                 now - tessera_core::sign_in_history::FAILURE_RETENTION,

@@ -366,6 +366,29 @@ async fn a_passkey_signs_in_alone_naming_its_user(store: Arc<dyn Store>) {
     assert_eq!(signed_in.user.id, setup.user.id);
     assert_eq!(signed_in.risk.decision, RiskDecision::Allow);
 
+    // Answers the passkey did not sign for this ceremony (here: an earlier one's) are
+    // refused without touching the user's lock: a signature cannot be guessed, and whoever
+    // learns a credential id must not be able to lock its owner out.
+    let (_, stale) =
+        discoverable_answer(&setup, &mut key, &stored.credential_id, &user_handle).await;
+    for _ in 0..5 {
+        let (ceremony, _) =
+            discoverable_answer(&setup, &mut key, &stored.credential_id, &user_handle).await;
+        let refused = setup
+            .core
+            .sign_in_with_passkey(&context(&setup), ORIGIN, &ceremony, &stale)
+            .await;
+        assert!(matches!(refused, Err(CoreError::InvalidCredentials)));
+    }
+    assert_eq!(setup.failures(Factor::Passkey).await, 0);
+    let (ceremony, answer) =
+        discoverable_answer(&setup, &mut key, &stored.credential_id, &user_handle).await;
+    setup
+        .core
+        .sign_in_with_passkey(&context(&setup), ORIGIN, &ceremony, &answer)
+        .await
+        .unwrap();
+
     // A handle naming someone else than the credential's owner: refused, audited.
     let (ceremony, answer) = discoverable_answer(
         &setup,

@@ -46,7 +46,7 @@ pub struct TrustedDeviceResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FactorResponse {
     pub id: String,
-    /// `totp`.
+    /// `totp` (an authenticator app) or `passkey`.
     pub kind: String,
     pub name: String,
     pub created_at: String,

@@ -170,13 +170,14 @@ const ENGLISH: &[(&str, &str)] = &[
         "The passkey did not work. Try again, or use another way to sign in.",
     ),
     ("passkey_use", "Use your passkey"),
+    ("passkey_waiting", "Waiting for your passkey…"),
     (
         "passkey_intro",
         "Confirm with your passkey: the fingerprint, face or screen lock of this device or your phone.",
     ),
     (
         "passkey_no_script",
-        "Passkeys need JavaScript in this browser. Use a recovery code instead.",
+        "This browser cannot use passkeys here (they need JavaScript and WebAuthn). Use a recovery code instead.",
     ),
     ("passkey_setup_title", "Add a passkey"),
     (
@@ -191,6 +192,11 @@ const ENGLISH: &[(&str, &str)] = &[
         "The name can have at most 64 characters and no control characters.",
     ),
     ("mfa_setup_app_title", "Or use an authenticator app"),
+    ("mfa_setup_title_any", "Set up two-step verification"),
+    (
+        "mfa_setup_intro_any",
+        "A second step keeps your account safe even if someone learns your password: a passkey on this device, or an authenticator app on your phone.",
+    ),
     ("mfa_title", "Confirm it is you"),
     (
         "mfa_intro",
@@ -718,13 +724,14 @@ const GERMAN: &[(&str, &str)] = &[
         "Der Passkey hat nicht funktioniert. Versuchen Sie es erneut oder melden Sie sich anders an.",
     ),
     ("passkey_use", "Passkey verwenden"),
+    ("passkey_waiting", "Warten auf Ihren Passkey…"),
     (
         "passkey_intro",
         "Bestätigen Sie mit Ihrem Passkey: Fingerabdruck, Gesicht oder Bildschirmsperre dieses Geräts oder Ihres Telefons.",
     ),
     (
         "passkey_no_script",
-        "Passkeys brauchen JavaScript in diesem Browser. Verwenden Sie stattdessen einen Wiederherstellungscode.",
+        "Dieser Browser kann hier keine Passkeys verwenden (sie brauchen JavaScript und WebAuthn). Verwenden Sie stattdessen einen Wiederherstellungscode.",
     ),
     ("passkey_setup_title", "Passkey hinzufügen"),
     (
@@ -741,6 +748,14 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "mfa_setup_app_title",
         "Oder eine Authenticator-App verwenden",
+    ),
+    (
+        "mfa_setup_title_any",
+        "Bestätigung in zwei Schritten einrichten",
+    ),
+    (
+        "mfa_setup_intro_any",
+        "Ein zweiter Schritt schützt Ihr Konto, selbst wenn jemand Ihr Passwort erfährt: ein Passkey auf diesem Gerät oder eine Authenticator-App auf Ihrem Telefon.",
     ),
     ("mfa_title", "Bestätigen Sie, dass Sie es sind"),
     (

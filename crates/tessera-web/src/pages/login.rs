@@ -153,8 +153,24 @@ fn login_page(
     error: Option<&str>,
     pow: Option<&Challenge>,
 ) -> Response {
+    login_page_with(prepared, step, handle, email, error, pow, None)
+}
+
+/// [`login_page`] with the message of a passkey that did not sign in (not an error of the
+/// email field).
+fn login_page_with(
+    prepared: &Prepared,
+    step: Step,
+    handle: &str,
+    email: &str,
+    error: Option<&str>,
+    pow: Option<&Challenge>,
+    passkey_error: Option<&str>,
+) -> Response {
     let (template, status) = match step {
-        Step::Email if error.is_some() => ("login_email.html", StatusCode::BAD_REQUEST),
+        Step::Email if error.is_some() || passkey_error.is_some() => {
+            ("login_email.html", StatusCode::BAD_REQUEST)
+        }
         Step::Email => ("login_email.html", StatusCode::OK),
         // The same status whether the account exists or not (A07).
         Step::Password => ("login_password.html", StatusCode::OK),
@@ -170,6 +186,7 @@ fn login_page(
             auth => handle,
             email => email,
             error => error,
+            passkey_error => passkey_error,
             signup => prepared.page.tenant.settings.signup.enabled,
             passkeys => prepared.passkeys,
             pow => pow.and_then(|challenge| serde_json::to_string(challenge).ok()),
@@ -179,7 +196,7 @@ fn login_page(
 
 /// The email page with an error (a passkey that did not sign in).
 pub(super) fn email_page_with_error(prepared: &Prepared, handle: &str, error: &str) -> Response {
-    login_page(prepared, Step::Email, handle, "", Some(error), None)
+    login_page_with(prepared, Step::Email, handle, "", None, None, Some(error))
 }
 
 /// A proof-of-work challenge for the password page when the tenant always asks for one.

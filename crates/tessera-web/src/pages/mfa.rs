@@ -158,6 +158,10 @@ async fn show(
                 Ok(status) => status.enrolled(),
                 Err(error) => return busy(&prepared.page, &error),
             };
+            // Enrolling needs a recent sign-in: an old (or stolen) session signs in again.
+            if !enrolled && !recent(&session, &state) {
+                return see_other(&format!("{}/login?auth={}", site.base, encode(&handle)));
+            }
             let opened = match state
                 .core
                 .open_sign_in_challenge(&user, session.authentication.clone(), !enrolled, None)
@@ -208,6 +212,8 @@ pub(super) struct Factors {
     totp: bool,
     /// The user has a passkey and passkeys work at this site's URL.
     passkey: bool,
+    /// The user has a passkey, usable here or not.
+    any_passkey: bool,
 }
 
 impl Factors {
@@ -218,13 +224,19 @@ impl Factors {
             enrolled: status.enrolled(),
             totp: has(FactorKind::Totp),
             passkey: has(FactorKind::Passkey) && state.core.passkeys_available(&site.origin),
+            any_passkey: has(FactorKind::Passkey),
         })
     }
 
-    /// The page's main way in: a code from the app if the user has one, else the passkey.
+    /// The page's main way in: a code from the app if the user has one, else the passkey,
+    /// else (passkeys that cannot work at this URL) a recovery code.
     fn method(&self) -> Method {
-        if self.passkey && !self.totp {
+        if self.totp {
+            Method::App
+        } else if self.passkey {
             Method::Passkey
+        } else if self.any_passkey {
+            Method::Recovery
         } else {
             Method::App
         }
@@ -366,6 +378,15 @@ async fn verify(
         ),
     };
     if let Err(error) = checked {
+        let passkey_refused = second == SecondFactor::Passkey
+            && matches!(
+                error,
+                CoreError::CodeRefused(_) | CoreError::NotFound(_) | CoreError::Validation(_)
+            );
+        if passkey_refused {
+            let text = prepared.page.text("passkey_failed");
+            return code_page(&prepared, &handle, &method, &factors, Some(text));
+        }
         return match refusal_text(&prepared.page, &error) {
             Some(text) => code_page(&prepared, &handle, &method, &factors, Some(&text)),
             None => busy(&prepared.page, &error),
@@ -629,15 +650,33 @@ fn with_second_factor(
     }
 }
 
-/// Whether `subject` may enrol an app: a sign-in that must enrol, or a session whose
-/// sign-in is recent.
-pub(super) fn may_enrol(subject: &Subject, state: &AppState) -> bool {
+/// Whether the session's sign-in is recent enough to change factors (ASVS 7.5.1).
+fn recent(session: &Session, state: &AppState) -> bool {
+    session
+        .authentication
+        .at
+        .is_some_and(|at| state.core.clock().now() - at <= RECENT_SIGN_IN)
+}
+
+/// Whether `subject` may add a factor: a sign-in that must enrol one, or a recent session
+/// that either proved two factors or belongs to a user without any. A one-factor session
+/// never adds a factor next to one the user has: that would let a stolen password stand in
+/// for the factor it does not have.
+pub(super) async fn may_enrol(subject: &Subject, state: &AppState, site: &Site) -> bool {
     match subject {
         Subject::Challenge(challenge, _) => challenge.enrol,
-        Subject::Session(session, _) => session
-            .authentication
-            .at
-            .is_some_and(|at| state.core.clock().now() - at <= RECENT_SIGN_IN),
+        Subject::Session(session, user) => {
+            if !recent(session, state) {
+                return false;
+            }
+            if AuthLevel::from_acr(&session.authentication.acr) == Some(AuthLevel::TwoFactors) {
+                return true;
+            }
+            matches!(
+                state.core.mfa_status(&site.tenant, user.id).await,
+                Ok(status) if !status.enrolled()
+            )
+        }
     }
 }
 
@@ -653,7 +692,7 @@ async fn show_setup(
     let Some(subject) = subject(&state, &site, &headers).await else {
         return see_other(&format!("{}/login?auth={}", site.base, encode(&handle)));
     };
-    if !may_enrol(&subject, &state) {
+    if !may_enrol(&subject, &state, &site).await {
         return reauthenticate(&prepared.page);
     }
     let enrolment = match state
@@ -702,7 +741,11 @@ fn setup_page(
         "mfa_setup.html",
         status,
         context! {
-            title => prepared.page.text("mfa_setup_title"),
+            title => prepared.page.text(if prepared.passkeys {
+                "mfa_setup_title_any"
+            } else {
+                "mfa_setup_title"
+            }),
             csrf => prepared.csrf.value.clone(),
             auth => handle,
             factor => enrolment.factor_id.to_string(),
@@ -759,7 +802,7 @@ async fn confirm_setup(
     let Some(subject) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
-    if !may_enrol(&subject, &state) {
+    if !may_enrol(&subject, &state, &site).await {
         return reauthenticate(&prepared.page);
     }
     let Some(factor) = fields

@@ -179,7 +179,7 @@ async fn registration_options(
     let Some(subject) = subject(&state, &site, &headers).await else {
         return options_json(Err(CoreError::NotFound("sign-in")));
     };
-    if !may_enrol(&subject, &state) {
+    if !may_enrol(&subject, &state, &site).await {
         return options_json(Err(CoreError::NotFound("recent sign-in")));
     }
     options_json(
@@ -207,7 +207,7 @@ async fn register(
     let Some(subject) = subject(&state, &site, &headers).await else {
         return expired(&prepared.page);
     };
-    if !may_enrol(&subject, &state) {
+    if !may_enrol(&subject, &state, &site).await {
         return reauthenticate(&prepared.page);
     }
     let codes = match state

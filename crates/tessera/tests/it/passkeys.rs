@@ -293,6 +293,44 @@ async fn a18_ceremony_endpoints_check_the_form_token(server: TestServer) {
     }
 }
 
+/// A password-only session adds the first factor of its user; once the user has one, only a
+/// session that proved two factors may add another (a stolen password must not stand in for
+/// the factor it lacks).
+async fn a_one_factor_session_adds_only_a_first_factor(server: TestServer) {
+    set_mfa_mode(&server, "off").await;
+    user(&server, "ola@example.com").await;
+    let rp = register(&server, json!({})).await;
+    let mut key = SoftPasskey::new(true);
+    let mut browser = Browser::default();
+    let (_, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let signed_in = password_step(&server, &mut browser, &query, "ola@example.com").await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    assert!(browser.cookies.contains_key("tessera-session"));
+    let setup = browser.get(&server, "/mfa/setup").await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let added = add_passkey(&server, &mut browser, &setup, &mut key, "Phone").await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(recovery_codes(&added).len(), 10, "{}", added.body);
+
+    // A new password-only session (MFA off): no second passkey, no app.
+    let mut browser = Browser::default();
+    let signed_in = password_step(&server, &mut browser, &query, "ola@example.com").await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let login = browser.get(&server, "/login").await;
+    let refused = submit(
+        &server,
+        &mut browser,
+        &login,
+        "/mfa/setup/passkey/options",
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status, 404, "{}", refused.body);
+    let setup = browser.get(&server, "/mfa/setup").await;
+    assert_eq!(setup.status, 403, "{}", setup.body);
+}
+
 async fn an_ip_address_public_url_offers_no_passkeys(server: TestServer) {
     let mut browser = Browser::default();
     let login = browser.get(&server, "/login").await;
@@ -329,6 +367,16 @@ mod sqlite {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_one_factor_session_adds_only_a_first_factor() {
+        with_server_env(
+            Backend::Sqlite,
+            &LOCALHOST,
+            super::a_one_factor_session_adds_only_a_first_factor,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_ip_address_public_url_offers_no_passkeys() {
         with_server(
             Backend::Sqlite,
@@ -357,6 +405,16 @@ mod postgres {
             Backend::Postgres,
             &LOCALHOST,
             super::a18_ceremony_endpoints_check_the_form_token,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_one_factor_session_adds_only_a_first_factor() {
+        with_server_env(
+            Backend::Postgres,
+            &LOCALHOST,
+            super::a_one_factor_session_adds_only_a_first_factor,
         )
         .await;
     }
