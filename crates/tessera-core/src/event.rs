@@ -106,6 +106,10 @@ pub mod kinds {
     /// A passkey answered with a signature counter that did not grow: the authenticator
     /// may have been cloned (`factor_id`, `counter`). The attempt was refused (A42).
     pub const PASSKEY_CLONE_SUSPECTED: &str = "mfa.passkey_clone_suspected";
+    /// The tenant's captcha secret was set or replaced (never the secret itself).
+    pub const CAPTCHA_SECRET_SET: &str = "tenant.captcha_secret_set";
+    /// The tenant's captcha secret was removed.
+    pub const CAPTCHA_SECRET_REMOVED: &str = "tenant.captcha_secret_removed";
     pub const CONSENT_GRANTED: &str = "consent.granted";
     pub const TOKEN_ISSUED: &str = "token.issued";
     pub const TOKEN_REFRESHED: &str = "token.refreshed";

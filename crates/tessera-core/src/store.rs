@@ -73,6 +73,7 @@ pub trait Store:
     + crate::lockout::LockoutStore
     + crate::mfa::MfaStore
     + crate::mfa::passkey::PasskeyStore
+    + crate::bot::captcha::TenantSecretStore
     + crate::sign_in_history::SignInHistoryStore
     + crate::bot::pow::SpentChallenges
     + Send

@@ -21,6 +21,7 @@ mod postgres_phone_verifications;
 mod postgres_profiling;
 mod postgres_sign_in_history;
 mod postgres_sign_ups;
+mod postgres_tenant_secrets;
 mod rows;
 mod sign_up_rows;
 mod sqlite;
@@ -36,6 +37,7 @@ mod sqlite_phone_verifications;
 mod sqlite_profiling;
 mod sqlite_sign_in_history;
 mod sqlite_sign_ups;
+mod sqlite_tenant_secrets;
 mod user_filter_sql;
 
 pub use postgres::PostgresStore;

@@ -114,6 +114,11 @@ impl FakeCaptcha {
         self.shared.behaviour().status = Some(status);
     }
 
+    /// Answers later requests normally again.
+    pub fn recover(&self) {
+        self.shared.behaviour().status = None;
+    }
+
     /// Waits `delay` before answering later requests.
     pub fn delay(&self, delay: Duration) {
         self.shared.behaviour().delay = Some(delay);

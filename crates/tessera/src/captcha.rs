@@ -12,8 +12,8 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::time::Duration;
 use tessera_core::bot::captcha::{
-    CaptchaError, CaptchaOutcome, CaptchaProvider, CaptchaVerifier, SiteverifyAnswer, interpret,
-    precheck,
+    CaptchaError, CaptchaOutcome, CaptchaProvider, CaptchaVerifier, CaptchaVerifiers,
+    SiteverifyAnswer, interpret, precheck,
 };
 
 /// How long a check may take before it counts as unreachable: the person is waiting on
@@ -62,19 +62,30 @@ pub struct HttpCaptchaVerifier {
     url: Url,
 }
 
+fn client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        // The providers answer directly; a redirect would carry the secret elsewhere.
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
+        .build()?)
+}
+
 impl HttpCaptchaVerifier {
     pub fn new(settings: CaptchaVerifierSettings) -> anyhow::Result<Self> {
+        let client = client(settings.timeout)?;
+        Self::with_client(settings, client)
+    }
+
+    fn with_client(
+        settings: CaptchaVerifierSettings,
+        client: reqwest::Client,
+    ) -> anyhow::Result<Self> {
         let url = match &settings.siteverify_url {
             Some(url) => url.clone(),
             None => Url::parse(settings.provider.siteverify_url())?,
         };
-        let client = reqwest::Client::builder()
-            // The providers answer directly; a redirect would carry the secret elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(settings.timeout)
-            .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         Ok(Self {
             client,
             settings,
@@ -159,5 +170,43 @@ impl CaptchaVerifier for HttpCaptchaVerifier {
             );
         }
         result
+    }
+}
+
+/// Makes the verifiers of the tenants' captchas, over one pooled HTTP client.
+#[derive(Debug)]
+pub struct HttpCaptchaVerifiers {
+    client: reqwest::Client,
+    /// `captcha_siteverify_url`: where every check goes instead of the provider's own
+    /// endpoint (an egress proxy, or a test's fake provider).
+    siteverify_url: Option<Url>,
+}
+
+impl HttpCaptchaVerifiers {
+    pub fn new(siteverify_url: Option<Url>) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: client(DEFAULT_TIMEOUT)?,
+            siteverify_url,
+        })
+    }
+}
+
+impl CaptchaVerifiers for HttpCaptchaVerifiers {
+    fn verifier(
+        &self,
+        provider: CaptchaProvider,
+        secret: SecretString,
+        site_key: &str,
+        minimum_score: Option<f64>,
+    ) -> Result<std::sync::Arc<dyn CaptchaVerifier>, String> {
+        let settings = CaptchaVerifierSettings {
+            site_key: Some(site_key.to_owned()),
+            minimum_score,
+            siteverify_url: self.siteverify_url.clone(),
+            ..CaptchaVerifierSettings::new(provider, secret)
+        };
+        HttpCaptchaVerifier::with_client(settings, self.client.clone())
+            .map(|verifier| std::sync::Arc::new(verifier) as std::sync::Arc<dyn CaptchaVerifier>)
+            .map_err(|error| error.to_string())
     }
 }

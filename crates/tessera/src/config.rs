@@ -24,7 +24,7 @@ use url::Url;
 
 /// Settings read from the environment (`TESSERA_<NAME>`); others there are ignored, so
 /// variables of other tools (such as the test suite's) cannot break start-up.
-const ENVIRONMENT_KEYS: [&str; 52] = [
+const ENVIRONMENT_KEYS: [&str; 53] = [
     "listen",
     "public_url",
     "data_dir",
@@ -73,6 +73,7 @@ const ENVIRONMENT_KEYS: [&str; 52] = [
     "ip_deny_list",
     "tor_exit_list",
     "trusted_proxies",
+    "captcha_siteverify_url",
     "rate_limit_sign_in_per_minute",
     "rate_limit_sign_up_per_minute",
     "rate_limit_codes_per_minute",
@@ -177,6 +178,9 @@ pub struct Config {
     /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names
     /// the client; empty: the TCP peer is the client.
     pub trusted_proxies: String,
+    /// Where captcha tokens are checked instead of each provider's own `siteverify`
+    /// endpoint (an egress proxy; a fake provider in tests); empty: the providers'.
+    pub captcha_siteverify_url: String,
     /// Form posts per minute and client address: sign-in, sign-up, codes; and requests to
     /// the token endpoints.
     pub rate_limit_sign_in_per_minute: u32,
@@ -236,6 +240,7 @@ impl Default for Config {
             ip_deny_list: None,
             tor_exit_list: None,
             trusted_proxies: String::new(),
+            captcha_siteverify_url: String::new(),
             rate_limit_sign_in_per_minute: 60,
             rate_limit_sign_up_per_minute: 10,
             rate_limit_codes_per_minute: 30,
@@ -362,6 +367,7 @@ pub struct Settings {
     pub geoip_databases: Vec<PathBuf>,
     pub ip_deny_list: Option<PathBuf>,
     pub tor_exit_list: Option<PathBuf>,
+    pub captcha_siteverify_url: Option<url::Url>,
     pub rate_limits: tessera_web::rate_limit::RateLimitSettings,
 }
 
@@ -424,6 +430,21 @@ impl Config {
         let sms = sms::validate(&self)?;
         let sms_allowed_prefixes = sms::allowed_prefixes(&self.sms_allowed_country_codes)?;
         let rate_limits = self.rate_limits()?;
+        let captcha_siteverify_url = match self.captcha_siteverify_url.trim() {
+            "" => None,
+            text => {
+                let url = Url::parse(text).map_err(|e| {
+                    invalid(
+                        "captcha_siteverify_url",
+                        format!("'{text}' is not a URL: {e}"),
+                    )
+                })?;
+                if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                    return Err(invalid("captcha_siteverify_url", "must be an http(s) URL"));
+                }
+                Some(url)
+            }
+        };
         let database_url = match self.database_url {
             Some(url)
                 if url.starts_with("sqlite:")
@@ -560,6 +581,7 @@ impl Config {
                 .collect(),
             ip_deny_list: self.ip_deny_list,
             tor_exit_list: self.tor_exit_list,
+            captcha_siteverify_url,
             rate_limits,
         })
     }

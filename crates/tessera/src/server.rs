@@ -62,6 +62,9 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     let sealing = Arc::new(sealing_key(settings)?);
     core.set_sealing_key(sealing.clone());
     core.set_risk_sources(risk_sources(settings)?);
+    core.set_captcha_verifiers(Arc::new(crate::captcha::HttpCaptchaVerifiers::new(
+        settings.captcha_siteverify_url.clone(),
+    )?));
     let outbound = Arc::new(crate::outbound::OutboundHttp::new(
         settings.outbound_allow_private,
     )?);

@@ -248,6 +248,46 @@ pub trait CaptchaVerifier: Send + Sync + std::fmt::Debug {
     ) -> Result<CaptchaOutcome, CaptchaError>;
 }
 
+/// Makes a [`CaptchaVerifier`] for a tenant's provider, secret and site key (the binary's
+/// HTTP clients; a fake in tests).
+pub trait CaptchaVerifiers: Send + Sync + std::fmt::Debug {
+    fn verifier(
+        &self,
+        provider: CaptchaProvider,
+        secret: secrecy::SecretString,
+        site_key: &str,
+        minimum_score: Option<f64>,
+    ) -> Result<std::sync::Arc<dyn CaptchaVerifier>, String>;
+}
+
+/// The tenant secrets kept sealed beside the settings (never in them: settings are read
+/// back through the admin API).
+#[async_trait::async_trait]
+pub trait TenantSecretStore {
+    /// Sets (or replaces) the sealed secret `name` of the tenant, writing `event` in the
+    /// same transaction.
+    async fn set_tenant_secret(
+        &self,
+        tenant: crate::ids::TenantId,
+        name: &str,
+        sealed: &[u8],
+        at: time::OffsetDateTime,
+        event: &crate::event::Event,
+    ) -> crate::store::StoreResult<()>;
+    async fn tenant_secret(
+        &self,
+        tenant: crate::ids::TenantId,
+        name: &str,
+    ) -> crate::store::StoreResult<Option<Vec<u8>>>;
+    /// Removes it, writing `event` when there was one; whether there was.
+    async fn delete_tenant_secret(
+        &self,
+        tenant: crate::ids::TenantId,
+        name: &str,
+        event: &crate::event::Event,
+    ) -> crate::store::StoreResult<bool>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,15 +179,6 @@ impl BotDefenceSettings {
                 format!("1 to {}", pow::MAX_DIFFICULTY),
             ));
         }
-        if self.captcha.is_some() {
-            // The siteverify clients exist (the binary's `captcha` module); the widgets and
-            // the sealed secret are not wired into the pages yet. Refusing beats a setting
-            // that silently does nothing.
-            errors.push(FieldError::new(
-                "captcha",
-                "external captcha providers are not available yet; use the built-in proof of work",
-            ));
-        }
         if let Some(captcha) = &self.captcha {
             let key = &captcha.site_key;
             let key_ok = (1..=200).contains(&key.len())
@@ -280,14 +271,7 @@ mod tests {
         let captcha = settings.captcha.as_ref().unwrap();
         assert_eq!(captcha.minimum_score.map(MinimumScore::value), Some(0.5));
         assert!(settings.flows.sign_in && !settings.flows.recovery);
-        // External captchas are refused until their widgets are wired into the pages.
-        let refused: Vec<String> = settings
-            .check()
-            .unwrap_err()
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
-        assert_eq!(refused, ["captcha"]);
+        assert!(settings.check().is_ok());
         let built_in = BotDefenceSettings {
             captcha: None,
             ..settings.clone()
@@ -312,6 +296,6 @@ mod tests {
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["difficulty", "captcha", "captcha.site_key"]);
+        assert_eq!(fields, ["difficulty", "captcha.site_key"]);
     }
 }

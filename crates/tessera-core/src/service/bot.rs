@@ -3,10 +3,25 @@
 //! redeemed once through the store.
 
 use super::Core;
+use crate::auth::Authorized;
+use crate::bot::captcha::{CaptchaOutcome, CaptchaVerifiers, precheck};
 use crate::bot::pow::{Challenge, PowIssuer, redeem};
 use crate::error::CoreError;
+use crate::event::{Event, kinds};
 use crate::store::StoreError;
 use crate::tenant::Tenant;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The name of the tenant's captcha secret among its sealed secrets.
+pub const CAPTCHA_SECRET: &str = "captcha";
+/// Longest captcha secret accepted (the providers' are 35–40 characters).
+const MAX_SECRET_BYTES: usize = 512;
+
+fn sealing_context(tenant: &Tenant, name: &str) -> Vec<u8> {
+    format!("tenant_secret:{}:{name}", tenant.id).into_bytes()
+}
 
 impl Core {
     fn pow_issuer(&self, tenant: &Tenant) -> Result<PowIssuer, CoreError> {
@@ -38,5 +53,132 @@ impl Core {
         )
         .await?;
         Ok(outcome.is_ok())
+    }
+}
+
+impl Core {
+    async fn authorized_tenant(&self, auth: &Authorized) -> Result<Tenant, CoreError> {
+        self.tenant_by_id(auth.tenant_id())
+            .await?
+            .ok_or(CoreError::NotFound("tenant"))
+    }
+
+    /// Sets how captcha tokens are checked, once at wiring; false if set already.
+    pub fn set_captcha_verifiers(&self, verifiers: Arc<dyn CaptchaVerifiers>) -> bool {
+        self.parts.captcha_verifiers.set(verifiers).is_ok()
+    }
+
+    /// Sets the secret of the tenant's external captcha (sealed at rest; never shown again).
+    pub async fn set_captcha_secret(
+        &self,
+        auth: &Authorized,
+        secret: SecretString,
+    ) -> Result<(), CoreError> {
+        let tenant = self.authorized_tenant(auth).await?;
+        let text = secret.expose_secret().trim();
+        if text.is_empty()
+            || text.len() > MAX_SECRET_BYTES
+            || text.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(CoreError::invalid(
+                "secret",
+                format!("1 to {MAX_SECRET_BYTES} characters, no spaces"),
+            ));
+        }
+        let sealed = self
+            .sealing_key()?
+            .seal(text.as_bytes(), &sealing_context(&tenant, CAPTCHA_SECRET))
+            .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?;
+        let now = self.parts.clock.now();
+        let event = Event::new(
+            tenant.id,
+            now,
+            auth.actor(),
+            kinds::CAPTCHA_SECRET_SET,
+            format!("tenant:{}", tenant.id),
+            serde_json::json!({}),
+        );
+        Ok(self
+            .parts
+            .store
+            .set_tenant_secret(tenant.id, CAPTCHA_SECRET, &sealed, now, &event)
+            .await?)
+    }
+
+    /// Removes the tenant's captcha secret; whether there was one.
+    pub async fn delete_captcha_secret(&self, auth: &Authorized) -> Result<bool, CoreError> {
+        let tenant = self.authorized_tenant(auth).await?;
+        let event = Event::new(
+            tenant.id,
+            self.parts.clock.now(),
+            auth.actor(),
+            kinds::CAPTCHA_SECRET_REMOVED,
+            format!("tenant:{}", tenant.id),
+            serde_json::json!({}),
+        );
+        Ok(self
+            .parts
+            .store
+            .delete_tenant_secret(tenant.id, CAPTCHA_SECRET, &event)
+            .await?)
+    }
+
+    /// Whether the tenant's captcha secret is set.
+    pub async fn captcha_secret_set(&self, tenant: &Tenant) -> Result<bool, CoreError> {
+        Ok(self
+            .parts
+            .store
+            .tenant_secret(tenant.id, CAPTCHA_SECRET)
+            .await?
+            .is_some())
+    }
+
+    /// Checks a widget's token with the tenant's captcha provider. `Ok(false)` for a token
+    /// the provider refuses (or none); an error when the check could not be made (no
+    /// captcha configured, no secret, the provider unreachable): the caller fails closed.
+    pub async fn verify_captcha(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<bool, CoreError> {
+        let Some(settings) = &tenant.settings.bot_defence.captcha else {
+            return Err(CoreError::NotFound("captcha"));
+        };
+        if let Some(outcome) = precheck(token) {
+            return Ok(outcome.passed());
+        }
+        let sealed = self
+            .parts
+            .store
+            .tenant_secret(tenant.id, CAPTCHA_SECRET)
+            .await?
+            .ok_or(CoreError::NotFound("captcha secret"))?;
+        let secret = self
+            .sealing_key()?
+            .open(&sealed, &sealing_context(tenant, CAPTCHA_SECRET))
+            .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?;
+        let secret = std::str::from_utf8(&secret)
+            .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?
+            .to_owned();
+        let verifiers = self
+            .parts
+            .captcha_verifiers
+            .get()
+            .ok_or(CoreError::NotFound("captcha verifier"))?;
+        let verifier = verifiers
+            .verifier(
+                settings.provider,
+                SecretString::from(secret),
+                &settings.site_key,
+                settings.minimum_score.map(f64::from),
+            )
+            .map_err(|e| CoreError::Internal(StoreError::Database(e)))?;
+        match verifier.verify(token, ip).await {
+            Ok(outcome) => Ok(matches!(outcome, CaptchaOutcome::Passed { .. })),
+            Err(error) => Err(CoreError::Internal(StoreError::Unavailable(
+                error.to_string(),
+            ))),
+        }
     }
 }

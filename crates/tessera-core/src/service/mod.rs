@@ -87,6 +87,8 @@ struct Parts {
     sealing: std::sync::OnceLock<Arc<crate::sealing::SealingKey>>,
     /// GeoIP and IP lists for the risk engine; set once at wiring (off until then).
     risk_sources: std::sync::OnceLock<Arc<risk::RiskSources>>,
+    /// Builds the clients that check external captcha tokens; set once at wiring.
+    captcha_verifiers: std::sync::OnceLock<Arc<dyn crate::bot::captcha::CaptchaVerifiers>>,
     /// Identity verification providers, by tenant (pages and discovery read them).
     identity_providers: ShortCache<TenantId, crate::identity_verification::IdentityProvider>,
 }
@@ -136,6 +138,7 @@ impl Core {
                 outbound: std::sync::OnceLock::new(),
                 sealing: std::sync::OnceLock::new(),
                 risk_sources: std::sync::OnceLock::new(),
+                captcha_verifiers: std::sync::OnceLock::new(),
                 identity_providers: ShortCache::default(),
             }),
         })

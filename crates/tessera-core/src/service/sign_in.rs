@@ -30,8 +30,10 @@ pub struct SignInContext {
     pub user_agent: Option<String>,
     /// The browser's long-lived device cookie, if it has one.
     pub device: Option<String>,
-    /// The browser solved a proof of work (or a captcha) for this attempt.
+    /// The browser solved a proof of work for this attempt.
     pub human_verified: bool,
+    /// The tenant's external captcha passed this attempt's token.
+    pub captcha_passed: bool,
     /// The risk assessment of this sign-in, once made; goes on its events.
     pub risk: Option<RiskAssessment>,
 }
@@ -118,14 +120,15 @@ impl Core {
             risk: Some(risk.clone()),
             ..context.clone()
         };
-        let bot_check = tenant
+        let required = tenant
             .settings
             .bot_defence
-            .required(Flow::SignIn, risk.decision == RiskDecision::RequireCaptcha)
-            .pow;
+            .required(Flow::SignIn, risk.decision == RiskDecision::RequireCaptcha);
+        let bot_check = (required.pow && !context.human_verified)
+            || (required.captcha.is_some() && !context.captcha_passed);
         let reason = match (candidate, risk.decision) {
             (_, RiskDecision::Block) => "risk_blocked",
-            _ if bot_check && !context.human_verified => {
+            _ if bot_check => {
                 self.record_sign_in_failure(&context, user.as_ref(), "bot_check_required")
                     .await?;
                 return Err(CoreError::BotCheckRequired);

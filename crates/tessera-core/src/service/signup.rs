@@ -5,12 +5,15 @@
 //! to sign in instead.
 
 use super::Core;
+use super::sign_in::SignInContext;
+use crate::bot::{Flow, RequiredChecks};
 use crate::email::Email;
 use crate::error::{CoreError, FieldError};
 use crate::event::{Actor, Event, kinds};
 use crate::ids::{SignUpId, UserId};
 use crate::notify::Notice;
 use crate::password_hash::PasswordHash;
+use crate::risk::RiskDecision;
 use crate::secret::{SecretHash, generate_secret};
 use crate::signup::{
     CHALLENGE_LIFETIME, MAX_ATTEMPTS, MAX_SENDS, SEND_WINDOW, SignUpChallenge, SignUpDetails,
@@ -49,6 +52,10 @@ pub struct SignUpPlace {
     pub ip: Option<String>,
     /// The starting browser's CSRF cookie value, which binds links to it.
     pub browser: Option<SecretString>,
+    /// The browser solved a proof of work for this submission.
+    pub human_verified: bool,
+    /// The tenant's external captcha passed this submission's token.
+    pub captcha_passed: bool,
 }
 
 /// How the person proves the address.
@@ -136,6 +143,12 @@ impl Core {
         let settings = &tenant.settings.signup;
         if !settings.enabled {
             return Err(CoreError::NotFound("sign-up"));
+        }
+        let checks = self.sign_up_checks(tenant, place).await?;
+        if (checks.pow && !place.human_verified)
+            || (checks.captcha.is_some() && !place.captcha_passed)
+        {
+            return Err(CoreError::BotCheckRequired);
         }
         let email =
             Email::parse(&form.email).map_err(|e| CoreError::invalid("email", e.to_string()))?;
@@ -569,5 +582,34 @@ impl Core {
                 Ok((user, false))
             }
         }
+    }
+}
+
+impl Core {
+    /// What a sign-up from `place` must carry: the tenant's checks that apply always, and
+    /// those for risky attempts when the address looks risky (a deny-listed or Tor address,
+    /// failures from it) — weighed as an attempt on an unknown account.
+    pub async fn sign_up_checks(
+        &self,
+        tenant: &Tenant,
+        place: &SignUpPlace,
+    ) -> Result<RequiredChecks, CoreError> {
+        let defence = &tenant.settings.bot_defence;
+        let always = defence.required(Flow::SignUp, false);
+        if defence.required(Flow::SignUp, true) == always {
+            return Ok(always);
+        }
+        let context = SignInContext {
+            tenant_id: tenant.id,
+            client_id: None,
+            ip: place.ip.clone(),
+            user_agent: None,
+            device: None,
+            human_verified: false,
+            captcha_passed: false,
+            risk: None,
+        };
+        let risk = self.assess_sign_in(tenant, None, &context, None).await?;
+        Ok(defence.required(Flow::SignUp, risk.decision != RiskDecision::Allow))
     }
 }

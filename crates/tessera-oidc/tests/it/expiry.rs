@@ -94,6 +94,7 @@ async fn code_expires_after_a_minute(core: Core, clock: Arc<ManualClock>) {
         user_agent: None,
         device: None,
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     };
     let authentication = Authentication {

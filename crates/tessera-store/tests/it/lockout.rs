@@ -79,6 +79,7 @@ fn context(tenant: &Tenant) -> SignInContext {
         user_agent: None,
         device: None,
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     }
 }

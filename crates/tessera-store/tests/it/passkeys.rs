@@ -113,6 +113,7 @@ fn context(setup: &Setup) -> SignInContext {
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0".into()),
         device: Some("tsd_passkey_browser".into()),
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     }
 }

@@ -144,6 +144,7 @@ fn context(setup: &crate::lockout::Setup, ip: &str) -> SignInContext {
         user_agent: None,
         device: Some("tsd_laptop".into()),
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     }
 }
@@ -257,6 +258,45 @@ async fn risk_blocks_deny_listed_addresses_and_asks_risky_ones_for_a_proof_of_wo
     let foreign = setup.core.pow_challenge(&other).unwrap();
     let foreign = payload(&foreign, solve(&foreign).unwrap(), 5);
     assert!(!setup.core.redeem_pow(&tenant, &foreign).await.unwrap());
+
+    // Sign-ups are weighed the same way: from a deny-listed or a Tor address the form must
+    // carry a proof of work; from an ordinary one it need not.
+    let place = |ip: &str| tessera_core::service::SignUpPlace {
+        language: "en".into(),
+        link_base: "https://id.example".into(),
+        continue_handle: None,
+        client_id: None,
+        ip: Some(ip.into()),
+        browser: None,
+        human_verified: false,
+        captcha_passed: false,
+    };
+    for (ip, needed) in [
+        ("192.0.2.77", true),
+        ("198.51.100.66", true),
+        ("203.0.113.77", false),
+    ] {
+        assert_eq!(
+            setup
+                .core
+                .sign_up_checks(&tenant, &place(ip))
+                .await
+                .unwrap()
+                .pow,
+            needed,
+            "{ip}"
+        );
+    }
+    let mut off = tenant.clone();
+    off.settings.bot_defence.pow = tessera_core::bot::Trigger::Off;
+    assert!(
+        !setup
+            .core
+            .sign_up_checks(&off, &place("192.0.2.77"))
+            .await
+            .unwrap()
+            .pow
+    );
 }
 
 async fn with_risk_off_nothing_is_assessed_but_sign_ins_are_remembered(store: Arc<dyn Store>) {

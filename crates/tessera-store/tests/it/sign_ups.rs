@@ -96,6 +96,8 @@ fn place() -> SignUpPlace {
         client_id: None,
         ip: Some("192.0.2.1".into()),
         browser: Some(SecretString::from("the-starting-browser".to_owned())),
+        human_verified: false,
+        captcha_passed: false,
     }
 }
 
@@ -295,6 +297,7 @@ async fn the_link_works_once_and_codes_expire(store: Arc<dyn Store>) {
         user_agent: None,
         device: None,
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     };
     assert!(

@@ -1,5 +1,6 @@
 //! The admin API under `/admin/v1`: JSON, bearer tokens, RFC 9457 problem details.
 
+pub mod captcha;
 pub mod clients;
 pub mod events;
 pub mod identity_verification;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(events::routes())
         .merge(invitations::routes())
         .merge(identity_verification::routes())
+        .merge(captcha::routes())
         .merge(security::routes())
 }
 

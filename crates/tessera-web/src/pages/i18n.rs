@@ -239,7 +239,19 @@ const ENGLISH: &[(&str, &str)] = &[
         "To protect your account, your browser must complete a short check first. Wait until it says it is done, then sign in again.",
     ),
     ("pow_working", "Checking your browser…"),
+    (
+        "captcha_no_script",
+        "This check needs JavaScript. Turn it on for this page, or use another browser.",
+    ),
     ("pow_done", "Check complete. You can sign in."),
+    (
+        "pow_done_signup",
+        "Check complete. You can create your account.",
+    ),
+    (
+        "pow_needed_signup",
+        "To protect against automated sign-ups, your browser must complete a short check first. Wait until it says it is done, then send the form again.",
+    ),
     (
         "pow_no_script",
         "This check needs JavaScript. Turn it on for this page, or try again later.",
@@ -806,8 +818,20 @@ const GERMAN: &[(&str, &str)] = &[
     ),
     ("pow_working", "Ihr Browser wird geprüft …"),
     (
+        "captcha_no_script",
+        "Diese Prüfung braucht JavaScript. Schalten Sie es für diese Seite ein oder verwenden Sie einen anderen Browser.",
+    ),
+    (
         "pow_done",
         "Prüfung abgeschlossen. Sie können sich anmelden.",
+    ),
+    (
+        "pow_done_signup",
+        "Prüfung abgeschlossen. Sie können Ihr Konto anlegen.",
+    ),
+    (
+        "pow_needed_signup",
+        "Zum Schutz vor automatischen Registrierungen muss Ihr Browser zuerst eine kurze Prüfung abschließen. Warten Sie, bis sie fertig ist, und senden Sie das Formular dann erneut.",
     ),
     (
         "pow_no_script",

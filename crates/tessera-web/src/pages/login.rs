@@ -1,6 +1,7 @@
 //! Identifier-first sign-in: the email on one page, the password on the next. Both pages
 //! look the same whether or not the account exists (A07), and every POST is CSRF-checked.
 
+use super::bot_check::BotChecks;
 use super::csrf;
 use super::{PageContext, message, render};
 use crate::AppState;
@@ -18,7 +19,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use tessera_core::CoreError;
 use tessera_core::bot::Flow;
-use tessera_core::bot::pow::{Challenge, FORM_FIELD};
 use tessera_core::email::Email;
 use tessera_core::oauth::session::Authentication;
 use tessera_core::secret::generate_secret;
@@ -151,9 +151,9 @@ fn login_page(
     handle: &str,
     email: &str,
     error: Option<&str>,
-    pow: Option<&Challenge>,
+    checks: &BotChecks,
 ) -> Response {
-    login_page_with(prepared, step, handle, email, error, pow, None)
+    login_page_with(prepared, step, handle, email, error, checks, None)
 }
 
 /// [`login_page`] with the message of a passkey that did not sign in (not an error of the
@@ -164,7 +164,7 @@ fn login_page_with(
     handle: &str,
     email: &str,
     error: Option<&str>,
-    pow: Option<&Challenge>,
+    checks: &BotChecks,
     passkey_error: Option<&str>,
 ) -> Response {
     let (template, status) = match step {
@@ -175,7 +175,7 @@ fn login_page_with(
         // The same status whether the account exists or not (A07).
         Step::Password => ("login_password.html", StatusCode::OK),
     };
-    render(
+    let response = render(
         &prepared.page,
         template,
         status,
@@ -189,27 +189,24 @@ fn login_page_with(
             passkey_error => passkey_error,
             signup => prepared.page.tenant.settings.signup.enabled,
             passkeys => prepared.passkeys,
-            pow => pow.and_then(|challenge| serde_json::to_string(challenge).ok()),
+            pow => checks.pow_json(),
+            captcha => checks.captcha_widget(),
         },
-    )
+    );
+    checks.allow_in_csp(response)
 }
 
 /// The email page with an error (a passkey that did not sign in).
 pub(super) fn email_page_with_error(prepared: &Prepared, handle: &str, error: &str) -> Response {
-    login_page_with(prepared, Step::Email, handle, "", None, None, Some(error))
-}
-
-/// A proof-of-work challenge for the password page when the tenant always asks for one.
-fn upfront_pow(state: &AppState, site: &Site) -> Option<Challenge> {
-    let required = site
-        .tenant
-        .settings
-        .bot_defence
-        .required(Flow::SignIn, false)
-        .pow;
-    required
-        .then(|| state.core.pow_challenge(&site.tenant).ok())
-        .flatten()
+    login_page_with(
+        prepared,
+        Step::Email,
+        handle,
+        "",
+        None,
+        &BotChecks::default(),
+        Some(error),
+    )
 }
 
 /// The answer to a form post whose CSRF token does not check out.
@@ -245,7 +242,14 @@ async fn show(
         .and_then(|p| p.request.login_hint.clone())
         .filter(|hint| Email::parse(hint).is_ok())
         .unwrap_or_default();
-    let response = login_page(&prepared, Step::Email, &handle, &hint, None, None);
+    let response = login_page(
+        &prepared,
+        Step::Email,
+        &handle,
+        &hint,
+        None,
+        &BotChecks::default(),
+    );
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
@@ -271,17 +275,17 @@ async fn email_step(
         .unwrap_or_default();
     if Email::parse(&email).is_err() {
         let error = prepared.page.text("bad_email");
-        return login_page(&prepared, Step::Email, &handle, &email, Some(error), None);
+        return login_page(
+            &prepared,
+            Step::Email,
+            &handle,
+            &email,
+            Some(error),
+            &BotChecks::default(),
+        );
     }
-    let pow = upfront_pow(&state, &site);
-    login_page(
-        &prepared,
-        Step::Password,
-        &handle,
-        &email,
-        None,
-        pow.as_ref(),
-    )
+    let checks = BotChecks::upfront(&state, &site, Flow::SignIn);
+    login_page(&prepared, Step::Password, &handle, &email, None, &checks)
 }
 
 /// `POST /login/password`: checks the password, starts a new session and continues the
@@ -312,41 +316,33 @@ async fn password_step(
         &headers,
         prepared.pending.as_ref().map(|p| p.client.id),
     );
-    if let Some(payload) = fields.get(FORM_FIELD).filter(|p| !p.is_empty()) {
-        context.human_verified = state
-            .core
-            .redeem_pow(&site.tenant, payload)
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "proof-of-work check failed");
-                false
-            });
-    }
+    (context.human_verified, context.captcha_passed) =
+        super::bot_check::proven(&state, &site, &fields, peer.ip()).await;
     let signed_in = match state.core.check_password(&context, &email, password).await {
         Ok(signed_in) => signed_in,
         Err(CoreError::InvalidCredentials) => {
             let error = prepared.page.text("bad_credentials");
-            let pow = upfront_pow(&state, &site);
+            let checks = BotChecks::upfront(&state, &site, Flow::SignIn);
             return login_page(
                 &prepared,
                 Step::Password,
                 &handle,
                 &email,
                 Some(error),
-                pow.as_ref(),
+                &checks,
             );
         }
         Err(CoreError::BotCheckRequired) => {
             // Unknown and known accounts alike (the risk of the attempt decides, A07).
             let error = prepared.page.text("pow_needed");
-            let pow = state.core.pow_challenge(&site.tenant).ok();
+            let checks = BotChecks::after_refusal(&state, &site, Flow::SignIn);
             return login_page(
                 &prepared,
                 Step::Password,
                 &handle,
                 &email,
                 Some(error),
-                pow.as_ref(),
+                &checks,
             );
         }
         Err(CoreError::Overloaded) => {
@@ -424,6 +420,7 @@ pub(super) fn sign_in_context(
             .map(|ua| ua.chars().take(512).collect()),
         device: Some(device),
         human_verified: false,
+        captcha_passed: false,
         risk: None,
     }
 }

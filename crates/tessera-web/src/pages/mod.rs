@@ -2,6 +2,7 @@
 //! with minijinja (autoescaped, fuel-limited), localised, branded per tenant, working
 //! without JavaScript, and protected by CSRF tokens and security headers.
 
+mod bot_check;
 pub mod consent;
 pub mod csrf;
 pub mod i18n;
@@ -61,6 +62,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/verify_identity.html"),
     ),
     ("mfa.html", include_str!("../../templates/mfa.html")),
+    (
+        "pow_script.html",
+        include_str!("../../templates/pow_script.html"),
+    ),
+    (
+        "captcha_widget.html",
+        include_str!("../../templates/captcha_widget.html"),
+    ),
     (
         "passkey_script.html",
         include_str!("../../templates/passkey_script.html"),

@@ -3,6 +3,7 @@
 //! that fetch links must not spend the code. Every POST is CSRF-checked; every answer
 //! looks the same whether or not the address has an account (A08).
 
+use super::bot_check::BotChecks;
 use super::csrf;
 use super::login::{
     ACR_ONE_FACTOR, forbidden, form_fields, sign_in_context, start_session_and_continue,
@@ -23,6 +24,7 @@ use secrecy::SecretString;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use tessera_core::CoreError;
+use tessera_core::bot::Flow;
 use tessera_core::error::FieldError;
 use tessera_core::ids::SignUpId;
 use tessera_core::oauth::session::Authentication;
@@ -78,6 +80,8 @@ impl Prepared {
             client_id: self.pending.as_ref().map(|p| p.client.id.to_string()),
             ip: Some(peer.ip().to_string()),
             browser: self.browser(),
+            human_verified: false,
+            captcha_passed: false,
         }
     }
 
@@ -142,6 +146,7 @@ fn form_page(
     entered: &Entered,
     errors: &[(String, &'static str)],
     status: StatusCode,
+    checks: &BotChecks,
 ) -> Response {
     let settings = &site.tenant.settings.signup;
     let error_of = |field: &str| {
@@ -150,7 +155,7 @@ fn form_page(
             .find(|(name, _)| name == field)
             .map(|(_, text)| *text)
     };
-    render(
+    let response = render(
         &prepared.page,
         "signup.html",
         status,
@@ -173,8 +178,11 @@ fn form_page(
             terms_error => error_of("terms"),
             privacy_error => error_of("privacy"),
             error => errors.iter().find(|(name, _)| name == "form").map(|(_, text)| *text),
+            pow => checks.pow_json(),
+            captcha => checks.captcha_widget(),
         },
-    )
+    );
+    checks.allow_in_csp(response)
 }
 
 /// `GET /signup[?auth=…]`: the form.
@@ -199,7 +207,8 @@ async fn show(
             .unwrap_or_default(),
         ..Entered::default()
     };
-    let response = form_page(&prepared, &site, &entered, &[], StatusCode::OK);
+    let checks = BotChecks::upfront(&state, &site, Flow::SignUp);
+    let response = form_page(&prepared, &site, &entered, &[], StatusCode::OK, &checks);
     with_csrf_cookie(response, &site, &prepared.csrf)
 }
 
@@ -257,7 +266,9 @@ async fn submit(
         accepted_terms: entered.accepted_terms,
         accepted_privacy: entered.accepted_privacy,
     };
-    let place = prepared.place(&site, peer);
+    let mut place = prepared.place(&site, peer);
+    (place.human_verified, place.captcha_passed) =
+        super::bot_check::proven(&state, &site, &fields, peer.ip()).await;
     match state.core.start_sign_up(&site.tenant, &place, form).await {
         Ok(id) => see_other(&format!(
             "{}/signup/verify?id={id}{}",
@@ -269,7 +280,27 @@ async fn submit(
                 .iter()
                 .map(|error| field_text(&prepared.page, error))
                 .collect();
-            form_page(&prepared, &site, &entered, &errors, StatusCode::BAD_REQUEST)
+            let checks = BotChecks::upfront(&state, &site, Flow::SignUp);
+            form_page(
+                &prepared,
+                &site,
+                &entered,
+                &errors,
+                StatusCode::BAD_REQUEST,
+                &checks,
+            )
+        }
+        Err(CoreError::BotCheckRequired) => {
+            let errors = [("form".to_owned(), prepared.page.text("pow_needed_signup"))];
+            let checks = BotChecks::after_refusal(&state, &site, Flow::SignUp);
+            form_page(
+                &prepared,
+                &site,
+                &entered,
+                &errors,
+                StatusCode::BAD_REQUEST,
+                &checks,
+            )
         }
         Err(error) => failure_page(&prepared, &site, &entered, error),
     }
@@ -288,6 +319,7 @@ fn failure_page(prepared: &Prepared, site: &Site, entered: &Entered, error: Core
                 entered,
                 &errors,
                 StatusCode::TOO_MANY_REQUESTS,
+                &BotChecks::default(),
             )
         }
         CoreError::NotDelivered(cause) => {

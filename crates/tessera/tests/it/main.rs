@@ -9,6 +9,7 @@ mod admin_profile;
 mod admin_users;
 mod binary;
 mod captcha;
+mod captcha_pages;
 mod cli;
 mod harness;
 mod identity_verification;

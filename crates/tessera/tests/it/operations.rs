@@ -108,6 +108,7 @@ async fn openapi_document_describes_every_admin_route(server: TestServer) {
         ("/admin/v1/users/{id}/mfa", &["delete"]),
         ("/admin/v1/users/{id}/trusted-devices/{device}", &["delete"]),
         ("/admin/v1/identity-verification", &["get", "put", "delete"]),
+        ("/admin/v1/captcha-secret", &["get", "put", "delete"]),
         ("/admin/v1/api-tokens", &["get", "post"]),
         ("/admin/v1/api-tokens/{id}", &["get", "delete"]),
         ("/admin/v1/clients", &["get", "post"]),

@@ -45,7 +45,7 @@ async fn verified_user(server: &TestServer, email: &str) -> String {
 }
 
 /// The email step of the hosted sign-in (no authorization request); the password page.
-async fn password_page(server: &TestServer, browser: &mut Browser, email: &str) -> Page {
+pub(crate) async fn password_page(server: &TestServer, browser: &mut Browser, email: &str) -> Page {
     let login = browser.get(server, "/login").await;
     let csrf = login.field("csrf").unwrap();
     let origin = server.base.clone();
@@ -309,7 +309,68 @@ async fn a_sign_in_from_a_new_browser_is_mailed_to_the_owner(server: TestServer)
     );
 }
 
+async fn post_sign_up(
+    server: &TestServer,
+    browser: &mut Browser,
+    page: &Page,
+    altcha: Option<&str>,
+) -> Page {
+    let csrf = page.field("csrf").unwrap();
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("auth", ""),
+        ("email", "sam@example.com"),
+        ("password", "a long and unusual sign-up passphrase"),
+    ];
+    if let Some(altcha) = altcha {
+        fields.push(("altcha", altcha));
+    }
+    let origin = server.base.clone();
+    browser
+        .post(server, "/signup", &fields, Some(&origin))
+        .await
+}
+
+/// With `pow: always` the sign-up form carries a challenge too; without a solution it is
+/// asked again (nothing sent), a solution lets it on, and is spent.
+async fn the_proof_of_work_guards_sign_up_when_the_tenant_always_asks(server: TestServer) {
+    patch_settings(
+        &server,
+        json!({
+            "signup": {"enabled": true},
+            "bot_defence": {"pow": "always", "difficulty": 2000},
+        }),
+    )
+    .await;
+    let mut browser = Browser::default();
+    let form = browser.get(&server, "/signup").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let challenge = page_challenge(&form).expect("a challenge on the sign-up form");
+    assert!(form.body.contains("id=\"pow-submit\" disabled"));
+    let unsolved = post_sign_up(&server, &mut browser, &form, None).await;
+    assert_eq!(unsolved.status, 400, "{}", unsolved.body);
+    assert!(
+        unsolved.body.contains("automated sign-ups"),
+        "{}",
+        unsolved.body
+    );
+    assert!(page_challenge(&unsolved).is_some(), "a fresh challenge");
+    let solution = payload(&challenge, solve(&challenge).unwrap(), 9);
+    let sent = post_sign_up(&server, &mut browser, &unsolved, Some(&solution)).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(
+        sent.location
+            .as_deref()
+            .unwrap()
+            .contains("/signup/verify?id=")
+    );
+    // The same solution again: spent.
+    let replayed = post_sign_up(&server, &mut browser, &unsolved, Some(&solution)).await;
+    assert_eq!(replayed.status, 400, "{}", replayed.body);
+}
+
 http_suite!(
+    the_proof_of_work_guards_sign_up_when_the_tenant_always_asks,
     a_risky_sign_in_without_a_verified_address_is_not_let_enrol_an_app,
     the_proof_of_work_guards_the_password_and_each_solution_works_once,
     adaptive_mfa_asks_a_risky_sign_in_for_an_emailed_code,
