@@ -106,6 +106,10 @@ impl From<MinimumScore> for f64 {
     }
 }
 
+fn when_risky() -> Trigger {
+    Trigger::WhenRisky
+}
+
 /// A tenant's external captcha. The secret is not here: it is kept sealed beside the
 /// settings, as identity verification secrets are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,9 +118,12 @@ pub struct CaptchaSettings {
     pub provider: CaptchaProvider,
     /// The public key the widget is embedded with.
     pub site_key: String,
-    #[serde(default)]
+    /// When the widget is shown: `when_risky` unless the settings say otherwise (a captcha
+    /// configured without a trigger must not silently do nothing).
+    #[serde(default = "when_risky")]
     pub trigger: Trigger,
-    /// Scores below are refused (reCAPTCHA v3, hCaptcha Enterprise); none by default.
+    /// Scores below are refused (hCaptcha Enterprise); none by default. Not for reCAPTCHA:
+    /// its checkbox (v2) gives no score, and v3's invisible integration is not built.
     #[serde(default)]
     pub minimum_score: Option<MinimumScore>,
 }
@@ -177,6 +184,15 @@ impl BotDefenceSettings {
             errors.push(FieldError::new(
                 "difficulty",
                 format!("1 to {}", pow::MAX_DIFFICULTY),
+            ));
+        }
+        if let Some(captcha) = &self.captcha
+            && captcha.provider == captcha::CaptchaProvider::Recaptcha
+            && captcha.minimum_score.is_some()
+        {
+            errors.push(FieldError::new(
+                "captcha.minimum_score",
+                "reCAPTCHA's checkbox (v2) gives no score; leave minimum_score out",
             ));
         }
         if let Some(captcha) = &self.captcha {
@@ -263,7 +279,7 @@ mod tests {
         let settings: BotDefenceSettings = serde_json::from_value(serde_json::json!({
             "pow": "always",
             "difficulty": 50000,
-            "captcha": {"provider": "recaptcha", "site_key": "6Lc-key", "trigger": "when_risky", "minimum_score": 0.5},
+            "captcha": {"provider": "hcaptcha", "site_key": "10000000-ffff", "trigger": "when_risky", "minimum_score": 0.5},
             "flows": {"recovery": false}
         }))
         .unwrap();

@@ -194,6 +194,13 @@ impl RiskPolicy {
         .map_or(RiskDecision::Allow, |(_, decision)| decision)
     }
 
+    /// Whether a score asks for the bot checks of risky attempts: it reached `captcha_at`,
+    /// whatever higher threshold it reached too (a score past `mfa_at` must not get by with
+    /// less than one at `captcha_at`).
+    pub fn asks_for_bot_checks(&self, score: u8) -> bool {
+        self.captcha_at.is_some_and(|threshold| score >= threshold)
+    }
+
     /// Every problem, each naming its field: thresholds within 1–100, distinct, and
     /// `block_at` above the others (refusing must take more than any challenge); weights
     /// at most 100; the rules' parameters within sensible bounds.
@@ -276,6 +283,20 @@ mod tests {
         let mut errors = Vec::new();
         policy.check(&mut errors);
         errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn bot_checks_are_asked_from_captcha_at_up_whatever_else_the_score_reaches() {
+        let policy = RiskPolicy::default();
+        assert!(!policy.asks_for_bot_checks(29));
+        assert!(policy.asks_for_bot_checks(30));
+        assert_eq!(policy.decide(60), RiskDecision::RequireMfa);
+        assert!(policy.asks_for_bot_checks(60), "past mfa_at, still checked");
+        let never = RiskPolicy {
+            captcha_at: None,
+            ..RiskPolicy::default()
+        };
+        assert!(!never.asks_for_bot_checks(100));
     }
 
     #[test]

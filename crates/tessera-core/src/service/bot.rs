@@ -4,7 +4,7 @@
 
 use super::Core;
 use crate::auth::Authorized;
-use crate::bot::captcha::{CaptchaOutcome, CaptchaVerifiers, precheck};
+use crate::bot::captcha::{CaptchaOutcome, CaptchaProvider, CaptchaVerifiers, precheck};
 use crate::bot::pow::{Challenge, PowIssuer, redeem};
 use crate::error::CoreError;
 use crate::event::{Event, kinds};
@@ -14,8 +14,27 @@ use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// The name of the tenant's captcha secret among its sealed secrets.
-pub const CAPTCHA_SECRET: &str = "captcha";
+/// The name of a captcha provider's secret among the tenant's sealed secrets: bound to the
+/// provider, so that switching providers never sends one provider's secret to another.
+fn captcha_secret_name(provider: CaptchaProvider) -> String {
+    format!("captcha:{}", provider.as_str())
+}
+
+/// The provider of the tenant's captcha settings.
+fn captcha_provider(tenant: &Tenant) -> Result<CaptchaProvider, CoreError> {
+    tenant
+        .settings
+        .bot_defence
+        .captcha
+        .as_ref()
+        .map(|captcha| captcha.provider)
+        .ok_or_else(|| {
+            CoreError::invalid(
+                "captcha",
+                "set settings.bot_defence.captcha (the provider) before its secret",
+            )
+        })
+}
 /// Longest captcha secret accepted (the providers' are 35–40 characters).
 const MAX_SECRET_BYTES: usize = 512;
 
@@ -85,9 +104,10 @@ impl Core {
                 format!("1 to {MAX_SECRET_BYTES} characters, no spaces"),
             ));
         }
+        let name = captcha_secret_name(captcha_provider(&tenant)?);
         let sealed = self
             .sealing_key()?
-            .seal(text.as_bytes(), &sealing_context(&tenant, CAPTCHA_SECRET))
+            .seal(text.as_bytes(), &sealing_context(&tenant, &name))
             .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?;
         let now = self.parts.clock.now();
         let event = Event::new(
@@ -96,39 +116,43 @@ impl Core {
             auth.actor(),
             kinds::CAPTCHA_SECRET_SET,
             format!("tenant:{}", tenant.id),
-            serde_json::json!({}),
+            serde_json::json!({"name": name}),
         );
         Ok(self
             .parts
             .store
-            .set_tenant_secret(tenant.id, CAPTCHA_SECRET, &sealed, now, &event)
+            .set_tenant_secret(tenant.id, &name, &sealed, now, &event)
             .await?)
     }
 
     /// Removes the tenant's captcha secret; whether there was one.
     pub async fn delete_captcha_secret(&self, auth: &Authorized) -> Result<bool, CoreError> {
         let tenant = self.authorized_tenant(auth).await?;
+        let name = captcha_secret_name(captcha_provider(&tenant)?);
         let event = Event::new(
             tenant.id,
             self.parts.clock.now(),
             auth.actor(),
             kinds::CAPTCHA_SECRET_REMOVED,
             format!("tenant:{}", tenant.id),
-            serde_json::json!({}),
+            serde_json::json!({"name": name}),
         );
         Ok(self
             .parts
             .store
-            .delete_tenant_secret(tenant.id, CAPTCHA_SECRET, &event)
+            .delete_tenant_secret(tenant.id, &name, &event)
             .await?)
     }
 
-    /// Whether the tenant's captcha secret is set.
+    /// Whether the secret of the tenant's captcha provider is set.
     pub async fn captcha_secret_set(&self, tenant: &Tenant) -> Result<bool, CoreError> {
+        let Ok(provider) = captcha_provider(tenant) else {
+            return Ok(false);
+        };
         Ok(self
             .parts
             .store
-            .tenant_secret(tenant.id, CAPTCHA_SECRET)
+            .tenant_secret(tenant.id, &captcha_secret_name(provider))
             .await?
             .is_some())
     }
@@ -148,15 +172,16 @@ impl Core {
         if let Some(outcome) = precheck(token) {
             return Ok(outcome.passed());
         }
+        let name = captcha_secret_name(settings.provider);
         let sealed = self
             .parts
             .store
-            .tenant_secret(tenant.id, CAPTCHA_SECRET)
+            .tenant_secret(tenant.id, &name)
             .await?
             .ok_or(CoreError::NotFound("captcha secret"))?;
         let secret = self
             .sealing_key()?
-            .open(&sealed, &sealing_context(tenant, CAPTCHA_SECRET))
+            .open(&sealed, &sealing_context(tenant, &name))
             .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?;
         let secret = std::str::from_utf8(&secret)
             .map_err(|e| CoreError::Internal(StoreError::Corrupt(e.to_string())))?

@@ -671,6 +671,19 @@ impl Core {
         Ok(devices.iter().any(|d| d.device_hash.matches(&hash)))
     }
 
+    /// The user's trusted browsers that have not expired, newest first.
+    pub async fn trusted_devices_of(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+    ) -> Result<Vec<TrustedDevice>, CoreError> {
+        Ok(self
+            .parts
+            .store
+            .trusted_devices(tenant.id, user, self.parts.clock.now())
+            .await?)
+    }
+
     /// The user's trusted browsers, for administrators.
     pub async fn admin_trusted_devices(
         &self,

@@ -120,10 +120,10 @@ impl Core {
             risk: Some(risk.clone()),
             ..context.clone()
         };
-        let required = tenant
-            .settings
-            .bot_defence
-            .required(Flow::SignIn, risk.decision == RiskDecision::RequireCaptcha);
+        let required = tenant.settings.bot_defence.required(
+            Flow::SignIn,
+            tenant.settings.risk.asks_for_bot_checks(risk.score),
+        );
         let bot_check = (required.pow && !context.human_verified)
             || (required.captcha.is_some() && !context.captcha_passed);
         let reason = match (candidate, risk.decision) {

@@ -144,7 +144,10 @@ impl Core {
         if !settings.enabled {
             return Err(CoreError::NotFound("sign-up"));
         }
-        let checks = self.sign_up_checks(tenant, place).await?;
+        // A blocked address gets the answer of a closed sign-up: nothing to learn from it.
+        let Some(checks) = self.sign_up_checks(tenant, place).await? else {
+            return Err(CoreError::NotFound("sign-up"));
+        };
         if (checks.pow && !place.human_verified)
             || (checks.captcha.is_some() && !place.captcha_passed)
         {
@@ -587,18 +590,14 @@ impl Core {
 
 impl Core {
     /// What a sign-up from `place` must carry: the tenant's checks that apply always, and
-    /// those for risky attempts when the address looks risky (a deny-listed or Tor address,
-    /// failures from it) — weighed as an attempt on an unknown account.
+    /// those for risky attempts when the address looks risky (failures from it, a Tor exit)
+    /// — weighed as an attempt on an unknown account. `None` when the risk engine blocks
+    /// the address (a deny-listed one, with the default weights).
     pub async fn sign_up_checks(
         &self,
         tenant: &Tenant,
         place: &SignUpPlace,
-    ) -> Result<RequiredChecks, CoreError> {
-        let defence = &tenant.settings.bot_defence;
-        let always = defence.required(Flow::SignUp, false);
-        if defence.required(Flow::SignUp, true) == always {
-            return Ok(always);
-        }
+    ) -> Result<Option<RequiredChecks>, CoreError> {
         let context = SignInContext {
             tenant_id: tenant.id,
             client_id: None,
@@ -610,6 +609,11 @@ impl Core {
             risk: None,
         };
         let risk = self.assess_sign_in(tenant, None, &context, None).await?;
-        Ok(defence.required(Flow::SignUp, risk.decision != RiskDecision::Allow))
+        let defence = &tenant.settings.bot_defence;
+        if risk.decision == RiskDecision::Block {
+            return Ok(None);
+        }
+        let risky = tenant.settings.risk.asks_for_bot_checks(risk.score);
+        Ok(Some(defence.required(Flow::SignUp, risky)))
     }
 }

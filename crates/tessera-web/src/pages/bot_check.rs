@@ -63,15 +63,36 @@ impl BotChecks {
             .and_then(|challenge| serde_json::to_string(challenge).ok())
     }
 
-    /// The widget the page embeds: its script, element class and site key.
-    pub(super) fn captcha_widget(&self) -> Option<Value> {
+    /// The widget the page embeds: its script (in the page's language), element class and
+    /// site key.
+    pub(super) fn captcha_widget(&self, lang: &str) -> Option<Value> {
         self.captcha.as_ref().map(|(provider, site_key)| {
+            // hCaptcha and reCAPTCHA take the language in the script URL, Turnstile in an
+            // attribute of the element.
+            let script_url = match provider {
+                CaptchaProvider::Turnstile => provider.script_url().to_owned(),
+                _ => format!("{}?hl={lang}", provider.script_url()),
+            };
             context! {
-                script_url => provider.script_url(),
+                script_url => script_url,
                 widget_class => provider.widget_class(),
                 site_key => site_key,
+                language => lang,
             }
         })
+    }
+
+    /// The text asking for the checks: the captcha's when it is the only one.
+    pub(super) fn needed_text(
+        &self,
+        pow_text: &'static str,
+        captcha_text: &'static str,
+    ) -> &'static str {
+        if self.captcha.is_some() && self.pow.is_none() {
+            captcha_text
+        } else {
+            pow_text
+        }
     }
 
     /// Lets the page load the captcha provider's script and frames: its origins join
@@ -126,6 +147,7 @@ fn with_sources(policy: &str, sources: &[&str]) -> String {
 pub(super) async fn proven(
     state: &AppState,
     site: &Site,
+    flow: Flow,
     fields: &HashMap<String, String>,
     client: IpAddr,
 ) -> (bool, bool) {
@@ -141,7 +163,11 @@ pub(super) async fn proven(
             });
     }
     let mut captcha = false;
-    if let Some(settings) = &site.tenant.settings.bot_defence.captcha
+    // A token is checked only where the tenant may ask for one: a posted field alone must
+    // not make Tessera call the provider (and spend its quota).
+    let defence = &site.tenant.settings.bot_defence;
+    if let Some(settings) = &defence.captcha
+        && defence.required(flow, true).captcha.is_some()
         && let Some(token) = fields.get(settings.provider.response_field())
     {
         captcha = state

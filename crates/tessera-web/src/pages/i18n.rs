@@ -171,6 +171,16 @@ const ENGLISH: &[(&str, &str)] = &[
     ),
     ("passkey_use", "Use your passkey"),
     ("passkey_waiting", "Waiting for your passkey…"),
+    ("devices_title", "Trusted browsers"),
+    (
+        "devices_intro",
+        "On these browsers you chose not to be asked for your second step for a while. Forget one you no longer use, or that is not yours.",
+    ),
+    ("devices_this_browser", "this browser"),
+    ("devices_since", "Trusted since {since}, until {until}"),
+    ("devices_forget", "Forget"),
+    ("devices_forget_all", "Forget all"),
+    ("devices_none", "No browser skips your second step."),
     (
         "passkey_intro",
         "Confirm with your passkey: the fingerprint, face or screen lock of this device or your phone.",
@@ -242,6 +252,14 @@ const ENGLISH: &[(&str, &str)] = &[
     (
         "captcha_no_script",
         "This check needs JavaScript. Turn it on for this page, or use another browser.",
+    ),
+    (
+        "captcha_needed",
+        "To protect your account, complete the check below, then sign in again.",
+    ),
+    (
+        "captcha_needed_signup",
+        "To protect against automated sign-ups, complete the check below, then send the form again.",
     ),
     ("pow_done", "Check complete. You can sign in."),
     (
@@ -737,6 +755,19 @@ const GERMAN: &[(&str, &str)] = &[
     ),
     ("passkey_use", "Passkey verwenden"),
     ("passkey_waiting", "Warten auf Ihren Passkey…"),
+    ("devices_title", "Vertrauenswürdige Browser"),
+    (
+        "devices_intro",
+        "In diesen Browsern haben Sie gewählt, eine Zeit lang nicht nach dem zweiten Schritt gefragt zu werden. Vergessen Sie einen, den Sie nicht mehr nutzen oder der nicht Ihnen gehört.",
+    ),
+    ("devices_this_browser", "dieser Browser"),
+    ("devices_since", "Vertraut seit {since}, bis {until}"),
+    ("devices_forget", "Vergessen"),
+    ("devices_forget_all", "Alle vergessen"),
+    (
+        "devices_none",
+        "Kein Browser überspringt Ihren zweiten Schritt.",
+    ),
     (
         "passkey_intro",
         "Bestätigen Sie mit Ihrem Passkey: Fingerabdruck, Gesicht oder Bildschirmsperre dieses Geräts oder Ihres Telefons.",
@@ -820,6 +851,14 @@ const GERMAN: &[(&str, &str)] = &[
     (
         "captcha_no_script",
         "Diese Prüfung braucht JavaScript. Schalten Sie es für diese Seite ein oder verwenden Sie einen anderen Browser.",
+    ),
+    (
+        "captcha_needed",
+        "Zum Schutz Ihres Kontos schließen Sie bitte die Prüfung unten ab und melden Sie sich dann erneut an.",
+    ),
+    (
+        "captcha_needed_signup",
+        "Zum Schutz vor automatischen Registrierungen schließen Sie bitte die Prüfung unten ab und senden Sie das Formular dann erneut.",
     ),
     (
         "pow_done",

@@ -190,7 +190,7 @@ fn login_page_with(
             signup => prepared.page.tenant.settings.signup.enabled,
             passkeys => prepared.passkeys,
             pow => checks.pow_json(),
-            captcha => checks.captcha_widget(),
+            captcha => checks.captcha_widget(prepared.page.lang),
         },
     );
     checks.allow_in_csp(response)
@@ -317,12 +317,17 @@ async fn password_step(
         prepared.pending.as_ref().map(|p| p.client.id),
     );
     (context.human_verified, context.captcha_passed) =
-        super::bot_check::proven(&state, &site, &fields, peer.ip()).await;
+        super::bot_check::proven(&state, &site, Flow::SignIn, &fields, peer.ip()).await;
     let signed_in = match state.core.check_password(&context, &email, password).await {
         Ok(signed_in) => signed_in,
         Err(CoreError::InvalidCredentials) => {
             let error = prepared.page.text("bad_credentials");
-            let checks = BotChecks::upfront(&state, &site, Flow::SignIn);
+            // A submission that needed a check needs it again: keep showing it.
+            let checks = if context.human_verified || context.captcha_passed {
+                BotChecks::after_refusal(&state, &site, Flow::SignIn)
+            } else {
+                BotChecks::upfront(&state, &site, Flow::SignIn)
+            };
             return login_page(
                 &prepared,
                 Step::Password,
@@ -334,8 +339,10 @@ async fn password_step(
         }
         Err(CoreError::BotCheckRequired) => {
             // Unknown and known accounts alike (the risk of the attempt decides, A07).
-            let error = prepared.page.text("pow_needed");
             let checks = BotChecks::after_refusal(&state, &site, Flow::SignIn);
+            let error = prepared
+                .page
+                .text(checks.needed_text("pow_needed", "captcha_needed"));
             return login_page(
                 &prepared,
                 Step::Password,

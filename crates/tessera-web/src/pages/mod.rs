@@ -5,6 +5,7 @@
 mod bot_check;
 pub mod consent;
 pub mod csrf;
+pub mod devices;
 pub mod i18n;
 pub mod identity;
 pub mod invite;
@@ -62,6 +63,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/verify_identity.html"),
     ),
     ("mfa.html", include_str!("../../templates/mfa.html")),
+    (
+        "account_devices.html",
+        include_str!("../../templates/account_devices.html"),
+    ),
     (
         "pow_script.html",
         include_str!("../../templates/pow_script.html"),

@@ -179,7 +179,7 @@ fn form_page(
             privacy_error => error_of("privacy"),
             error => errors.iter().find(|(name, _)| name == "form").map(|(_, text)| *text),
             pow => checks.pow_json(),
-            captcha => checks.captcha_widget(),
+            captcha => checks.captcha_widget(prepared.page.lang),
         },
     );
     checks.allow_in_csp(response)
@@ -268,7 +268,7 @@ async fn submit(
     };
     let mut place = prepared.place(&site, peer);
     (place.human_verified, place.captcha_passed) =
-        super::bot_check::proven(&state, &site, &fields, peer.ip()).await;
+        super::bot_check::proven(&state, &site, Flow::SignUp, &fields, peer.ip()).await;
     match state.core.start_sign_up(&site.tenant, &place, form).await {
         Ok(id) => see_other(&format!(
             "{}/signup/verify?id={id}{}",
@@ -280,7 +280,12 @@ async fn submit(
                 .iter()
                 .map(|error| field_text(&prepared.page, error))
                 .collect();
-            let checks = BotChecks::upfront(&state, &site, Flow::SignUp);
+            // A submission that needed a check needs it again: keep showing it.
+            let checks = if place.human_verified || place.captcha_passed {
+                BotChecks::after_refusal(&state, &site, Flow::SignUp)
+            } else {
+                BotChecks::upfront(&state, &site, Flow::SignUp)
+            };
             form_page(
                 &prepared,
                 &site,
@@ -291,8 +296,9 @@ async fn submit(
             )
         }
         Err(CoreError::BotCheckRequired) => {
-            let errors = [("form".to_owned(), prepared.page.text("pow_needed_signup"))];
             let checks = BotChecks::after_refusal(&state, &site, Flow::SignUp);
+            let text = checks.needed_text("pow_needed_signup", "captcha_needed_signup");
+            let errors = [("form".to_owned(), prepared.page.text(text))];
             form_page(
                 &prepared,
                 &site,

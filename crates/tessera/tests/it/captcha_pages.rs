@@ -107,6 +107,7 @@ fn assert_widget(page: &Page) {
         "{}",
         page.body
     );
+    assert!(page.body.contains("data-language=\"en\""), "{}", page.body);
     let policy = page.headers["content-security-policy"].to_str().unwrap();
     for directive in [
         "script-src 'nonce-",
@@ -136,7 +137,11 @@ async fn the_tenants_captcha_guards_sign_in_and_sign_up(
     for token in [None, Some("fail-nope")] {
         let again = post_password(&server, &mut browser, &page, "cam@example.com", token).await;
         assert_eq!(again.status, 200, "{}", again.body);
-        assert!(again.body.contains("short check"), "{}", again.body);
+        assert!(
+            again.body.contains("complete the check below"),
+            "{}",
+            again.body
+        );
         assert_widget(&again);
         assert!(!browser.cookies.contains_key("tessera-session"));
     }

@@ -570,7 +570,8 @@ async fn a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clie
     let query = authorize_query(&rp, &challenge, &[]);
     let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
     let setup = browser.follow(&server, after_password).await;
-    let (secret, _) = enrol(&server, &mut browser, &setup).await;
+    let (secret, codes_page) = enrol(&server, &mut browser, &setup).await;
+    let codes = recovery_codes(&codes_page);
 
     // The same browser signs in again and ticks "don't ask again".
     browser.cookies.remove("tessera-session");
@@ -601,6 +602,11 @@ async fn a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clie
         claims["acr"], "urn:tessera:loa:1",
         "the truth: one factor now"
     );
+    // The user sees the browser on their own page, marked as this one.
+    let devices = browser.get(&server, "/account/devices").await;
+    assert_eq!(devices.status, 200, "{}", devices.body);
+    assert!(devices.body.contains("(this browser)"), "{}", devices.body);
+    assert_eq!(devices.headers.get("cache-control").unwrap(), "no-store");
     // …but not for the client that needs two factors.
     let (_, challenge) = pkce();
     let query = authorize_query(&strict, &challenge, &[]);
@@ -629,11 +635,75 @@ async fn a_trusted_browser_skips_the_tenants_second_factor_but_not_a_strict_clie
         )
         .await
         .expect(204);
+    let devices = browser.get(&server, "/account/devices").await;
+    assert!(
+        devices.body.contains("No browser skips"),
+        "{}",
+        devices.body
+    );
+    browser.cookies.remove("tessera-session");
+    let (_, challenge) = pkce();
+    let query = authorize_query(&rp, &challenge, &[]);
+    let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
+    assert!(
+        after_password
+            .location
+            .as_deref()
+            .unwrap()
+            .contains("/mfa?auth=")
+    );
+
+    // Trusted again (with a recovery code: the app's next steps are spent), then
+    // forgotten by the user on their page (CSRF-checked).
+    let form = browser.follow(&server, after_password).await;
+    let done = submit(
+        &server,
+        &mut browser,
+        &form,
+        "/mfa",
+        &[
+            ("method", "recovery"),
+            ("code", &codes[0]),
+            ("remember", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let devices = browser.get(&server, "/account/devices").await;
+    assert!(devices.body.contains("(this browser)"), "{}", devices.body);
+    let origin = server.base.clone();
+    let forged = browser
+        .post(
+            &server,
+            "/account/devices/forget",
+            &[("csrf", "forged"), ("device", "all")],
+            Some(&origin),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let forgotten = submit(
+        &server,
+        &mut browser,
+        &devices,
+        "/account/devices/forget",
+        &[("device", "all")],
+    )
+    .await;
+    assert_eq!(forgotten.status, 303, "{}", forgotten.body);
+    let devices = browser.get(&server, "/account/devices").await;
+    assert!(
+        devices.body.contains("No browser skips"),
+        "{}",
+        devices.body
+    );
     browser.cookies.remove("tessera-session");
     let (_, challenge) = pkce();
     let query = authorize_query(&rp, &challenge, &[]);
     let after_password = password_step(&server, &mut browser, &query, "tia@example.com").await;
     assert!(after_password.location.unwrap().contains("/mfa?auth="));
+    // Without a session the page sends the browser to sign in.
+    let anonymous = Browser::default().get(&server, "/account/devices").await;
+    assert_eq!(anonymous.status, 303);
 }
 
 async fn a_signed_in_user_adds_an_app_of_their_own_accord(server: TestServer) {
