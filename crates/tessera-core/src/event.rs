@@ -95,6 +95,8 @@ pub mod kinds {
     /// A second factor was enrolled (`factor_id`, `kind`) or removed.
     pub const MFA_FACTOR_ADDED: &str = "mfa.factor_added";
     pub const MFA_FACTOR_REMOVED: &str = "mfa.factor_removed";
+    /// The user renamed a factor (`factor_id`, `name`).
+    pub const MFA_FACTOR_RENAMED: &str = "mfa.factor_renamed";
     /// A new set of recovery codes replaced the old one.
     pub const RECOVERY_CODES_RENEWED: &str = "mfa.recovery_codes_renewed";
     /// The user chose to trust a browser for the second factor (`device_id`, `until`).

@@ -166,6 +166,36 @@ impl MfaStore for SqliteStore {
         Ok(spent)
     }
 
+    async fn rename_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        name: &str,
+        event: &Event,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let renamed = sqlx::query(
+            "UPDATE mfa_factors SET name = ?4
+             WHERE tenant_id = ?1 AND user_id = ?2 AND id = ?3 AND confirmed_at IS NOT NULL",
+        )
+        .bind(tenant.as_uuid())
+        .bind(user.as_uuid())
+        .bind(id.as_uuid())
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if !renamed {
+            return Ok(false);
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
     async fn delete_mfa_factor(
         &self,
         tenant: TenantId,

@@ -159,6 +159,16 @@ pub trait MfaStore {
         step: u64,
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
+    /// Renames a confirmed factor, writing `event` in the same transaction; false if there
+    /// is no such factor.
+    async fn rename_mfa_factor(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MfaFactorId,
+        name: &str,
+        event: &Event,
+    ) -> StoreResult<bool>;
     /// Removes a factor, and the recovery codes with the last confirmed one, writing
     /// `event` in the same transaction; false if there was no such factor.
     async fn delete_mfa_factor(

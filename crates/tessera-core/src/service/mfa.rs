@@ -340,6 +340,43 @@ impl Core {
         Ok(codes)
     }
 
+    /// Renames one of the user's factors ("Work laptop").
+    pub async fn rename_mfa_factor(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        factor: MfaFactorId,
+        name: &str,
+    ) -> Result<(), CoreError> {
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(CoreError::Validation(vec![FieldError::new(
+                "name",
+                format!("1 to {MAX_NAME_CHARS} characters, no control characters"),
+            )]));
+        }
+        let event = Event::new(
+            tenant.id,
+            self.parts.clock.now(),
+            &Actor::User(user.id),
+            kinds::MFA_FACTOR_RENAMED,
+            subject(user.id),
+            json!({"factor_id": factor.to_string()}),
+        );
+        if !self
+            .parts
+            .store
+            .rename_mfa_factor(tenant.id, user.id, factor, name, &event)
+            .await?
+        {
+            return Err(CoreError::NotFound("factor"));
+        }
+        Ok(())
+    }
+
     /// Removes a factor of the user (by the user or an administrator).
     pub async fn remove_mfa_factor(
         &self,

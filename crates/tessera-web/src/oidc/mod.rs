@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::pages::mfa::routes())
         .merge(crate::pages::passkey::routes())
         .merge(crate::pages::devices::routes())
+        .merge(crate::pages::factors::routes())
         .merge(crate::pages::signup::routes())
         .merge(crate::pages::phone::routes())
         .merge(crate::pages::invite::routes())

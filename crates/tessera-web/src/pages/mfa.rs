@@ -651,7 +651,7 @@ fn with_second_factor(
 }
 
 /// Whether the session's sign-in is recent enough to change factors (ASVS 7.5.1).
-fn recent(session: &Session, state: &AppState) -> bool {
+pub(super) fn recent(session: &Session, state: &AppState) -> bool {
     session
         .authentication
         .at

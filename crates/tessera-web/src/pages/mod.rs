@@ -6,6 +6,7 @@ mod bot_check;
 pub mod consent;
 pub mod csrf;
 pub mod devices;
+pub mod factors;
 pub mod i18n;
 pub mod identity;
 pub mod invite;
@@ -63,6 +64,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/verify_identity.html"),
     ),
     ("mfa.html", include_str!("../../templates/mfa.html")),
+    (
+        "account_security.html",
+        include_str!("../../templates/account_security.html"),
+    ),
     (
         "account_devices.html",
         include_str!("../../templates/account_devices.html"),

@@ -298,7 +298,7 @@ async fn a18_ceremony_endpoints_check_the_form_token(server: TestServer) {
 /// the factor it lacks).
 async fn a_one_factor_session_adds_only_a_first_factor(server: TestServer) {
     set_mfa_mode(&server, "off").await;
-    user(&server, "ola@example.com").await;
+    let id = user(&server, "ola@example.com").await;
     let rp = register(&server, json!({})).await;
     let mut key = SoftPasskey::new(true);
     let mut browser = Browser::default();
@@ -329,6 +329,88 @@ async fn a_one_factor_session_adds_only_a_first_factor(server: TestServer) {
     assert_eq!(refused.status, 404, "{}", refused.body);
     let setup = browser.get(&server, "/mfa/setup").await;
     assert_eq!(setup.status, 403, "{}", setup.body);
+
+    // On the user's own page: the passkey, renamed at will, but not removed by a session
+    // that proved only the password.
+    let page = browser.get(&server, "/account/security").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<strong>Phone</strong> <span class=\"muted\">(passkey)"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("/account/security/remove"),
+        "{}",
+        page.body
+    );
+    let factor = page.field("factor").unwrap();
+    let renamed = submit(
+        &server,
+        &mut browser,
+        &page,
+        "/account/security/rename",
+        &[("factor", &factor), ("name", "Work phone")],
+    )
+    .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    let refused = submit(
+        &server,
+        &mut browser,
+        &page,
+        "/account/security/remove",
+        &[("factor", &factor)],
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+
+    // Signed in with the passkey itself (two factors, just now): it may go.
+    let credential_id = stored_credential_id(&server, &id).await;
+    let user_handle = uuid::Uuid::parse_str(&id).unwrap();
+    let mut browser = Browser::default();
+    let login = browser.get(&server, "/login").await;
+    let signed_in = passwordless(
+        &server,
+        &mut browser,
+        &login,
+        &mut key,
+        &credential_id,
+        user_handle.as_bytes(),
+    )
+    .await;
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    let page = browser.get(&server, "/account/security").await;
+    assert!(
+        page.body.contains("<strong>Work phone</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Recovery codes left: 10"),
+        "{}",
+        page.body
+    );
+    let removed = submit(
+        &server,
+        &mut browser,
+        &page,
+        "/account/security/remove",
+        &[("factor", &factor)],
+    )
+    .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let page = browser.get(&server, "/account/security").await;
+    assert!(page.body.contains("no second step yet"), "{}", page.body);
+    let security = server
+        .admin(Method::GET, &format!("/admin/v1/users/{id}/security"), None)
+        .await
+        .expect(200);
+    assert_eq!(security.body["factors"], json!([]));
+    assert_eq!(
+        security.body["recovery_codes_left"], 0,
+        "codes go with the last factor"
+    );
 }
 
 async fn an_ip_address_public_url_offers_no_passkeys(server: TestServer) {
