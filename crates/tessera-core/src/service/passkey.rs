@@ -411,7 +411,7 @@ impl Core {
         let (factor, user) = match self.passkey_owner(&tenant, &webauthn, &response).await? {
             Some(found) => found,
             None => {
-                self.record_passkey_failure(context, None, "unknown_passkey")
+                self.record_sign_in_failure(context, None, "passkey", "unknown_passkey")
                     .await?;
                 return Err(CoreError::InvalidCredentials);
             }
@@ -424,7 +424,7 @@ impl Core {
             ..context.clone()
         };
         if risk.decision == RiskDecision::Block {
-            self.record_passkey_failure(&context, Some(&user), "risk_blocked")
+            self.record_sign_in_failure(&context, Some(&user), "passkey", "risk_blocked")
                 .await?;
             return Err(CoreError::InvalidCredentials);
         }
@@ -439,7 +439,7 @@ impl Core {
         )? {
             Some(verified) => verified,
             None => {
-                self.record_passkey_failure(&context, Some(&user), "bad_passkey")
+                self.record_sign_in_failure(&context, Some(&user), "passkey", "bad_passkey")
                     .await?;
                 return Err(CoreError::InvalidCredentials);
             }
@@ -455,7 +455,7 @@ impl Core {
             Attempt::Refused(Refusal::Locked(_)) => "locked",
             Attempt::Refused(Refusal::Disabled) => "disabled",
         };
-        self.record_passkey_failure(&context, Some(&user), reason)
+        self.record_sign_in_failure(&context, Some(&user), "passkey", reason)
             .await?;
         Err(CoreError::InvalidCredentials)
     }
@@ -586,27 +586,6 @@ impl Core {
             kinds::PASSKEY_CLONE_SUSPECTED,
             subject(factor.user_id),
             json!({"factor_id": factor.id.to_string(), "counter": counter}),
-        );
-        self.parts.store.insert_event(&event).await?;
-        Ok(())
-    }
-
-    /// The audit event of a failed passkey sign-in, counted for the IP's failure velocity.
-    async fn record_passkey_failure(
-        &self,
-        context: &SignInContext,
-        user: Option<&User>,
-        reason: &str,
-    ) -> Result<(), CoreError> {
-        self.record_failed_attempt(context, user).await?;
-        let subject = user.map_or_else(|| "user:unknown".to_owned(), |u| subject(u.id));
-        let event = Event::new(
-            context.tenant_id,
-            self.parts.clock.now(),
-            &Actor::System,
-            kinds::SIGN_IN_FAILED,
-            subject,
-            context.payload(json!({"method": "passkey", "reason": reason})),
         );
         self.parts.store.insert_event(&event).await?;
         Ok(())

@@ -129,7 +129,7 @@ impl Core {
         let reason = match (candidate, risk.decision) {
             (_, RiskDecision::Block) => "risk_blocked",
             _ if bot_check => {
-                self.record_sign_in_failure(&context, user.as_ref(), "bot_check_required")
+                self.record_sign_in_failure(&context, user.as_ref(), "pwd", "bot_check_required")
                     .await?;
                 return Err(CoreError::BotCheckRequired);
             }
@@ -165,16 +165,18 @@ impl Core {
                 }
             }
         };
-        self.record_sign_in_failure(&context, user.as_ref(), reason)
+        self.record_sign_in_failure(&context, user.as_ref(), "pwd", reason)
             .await?;
         Err(CoreError::InvalidCredentials)
     }
 
-    /// The audit event of a failed attempt, and its count for the IP's failure velocity.
-    async fn record_sign_in_failure(
+    /// The audit event of a failed attempt (`method`: `pwd`, `passkey`), and its count for
+    /// the IP's failure velocity.
+    pub(crate) async fn record_sign_in_failure(
         &self,
         context: &SignInContext,
         user: Option<&User>,
+        method: &str,
         reason: &str,
     ) -> Result<(), CoreError> {
         self.record_failed_attempt(context, user).await?;
@@ -185,7 +187,7 @@ impl Core {
             &Actor::System,
             kinds::SIGN_IN_FAILED,
             subject,
-            context.payload(json!({"method": "pwd", "reason": reason})),
+            context.payload(json!({"method": method, "reason": reason})),
         );
         self.parts.store.insert_event(&event).await?;
         Ok(())

@@ -27,8 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/account/devices/forget", post(forget))
 }
 
-fn busy(page: &PageContext, error: &tessera_core::CoreError) -> Response {
-    tracing::error!(%error, "trusted browsers page failed");
+/// The answer of an account page whose services failed.
+pub(super) fn busy(page: &PageContext, error: &tessera_core::CoreError) -> Response {
+    tracing::error!(%error, "account page failed");
     message(
         page,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -37,8 +38,8 @@ fn busy(page: &PageContext, error: &tessera_core::CoreError) -> Response {
     )
 }
 
-/// The date part of a time, as the page shows it.
-fn day(at: time::OffsetDateTime) -> String {
+/// The date part of a time, as the account pages show it.
+pub(super) fn day(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339)
         .map(|text| text.chars().take(10).collect())
         .unwrap_or_default()

@@ -3,9 +3,10 @@
 //! (ASVS 7.5.1: a stolen password or an old session must not take a factor away), and the
 //! recovery codes left. (The account console of the self-service issue grows around it.)
 
+use super::devices::{busy, day};
 use super::login::{PostedForm, posted_form, with_csrf_cookie};
 use super::mfa::{no_store, recent};
-use super::{PageContext, message, render};
+use super::{message, render};
 use crate::AppState;
 use crate::oidc::Site;
 use crate::oidc::authorize::see_other;
@@ -23,29 +24,12 @@ use tessera_core::mfa::FactorKind;
 use tessera_core::mfa::policy::AuthLevel;
 use tessera_core::oauth::session::Session;
 use tessera_core::user::User;
-use time::format_description::well_known::Rfc3339;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/account/security", get(show))
         .route("/account/security/rename", post(rename))
         .route("/account/security/remove", post(remove))
-}
-
-fn busy(page: &PageContext, error: &CoreError) -> Response {
-    tracing::error!(%error, "second factors page failed");
-    message(
-        page,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "error_title",
-        page.text("busy"),
-    )
-}
-
-fn day(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339)
-        .map(|text| text.chars().take(10).collect())
-        .unwrap_or_default()
 }
 
 /// Whether the session may take a factor away: recent, and with two factors.
